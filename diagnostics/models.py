@@ -1,0 +1,1 @@
+"""Diagnostics, profiling and risk alerts (instruments land with the alerts issue)."""

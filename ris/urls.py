@@ -1,0 +1,40 @@
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from cases import views as case_views
+from ris.accounts import views as account_views
+from ris.accounts.access import public
+from sharing import portal_views
+
+
+@public
+def health(request):
+    return JsonResponse({"status": "ok"})
+
+
+workspace_patterns = (
+    [
+        path("", case_views.workspace_home, name="home"),
+        path("coordinacion/", case_views.coordinator_home, name="coordinator"),
+    ],
+    "workspace",
+)
+portal_patterns = ([path("", portal_views.portal_home, name="home")], "portal")
+evaluation_patterns = ([path("", account_views.evaluation_home, name="home")], "evaluation")
+dpo_patterns = ([path("", account_views.dpo_home, name="home")], "dpo")
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("entrar/", account_views.login_view, name="login"),
+    path("salir/", account_views.logout_view, name="logout"),
+    path("cambiar-perfil/", account_views.switch_membership, name="switch_membership"),
+    path("idioma/", public(set_language), name="set_language"),
+    path("salud/", health, name="health"),
+    path("espacio/", include(workspace_patterns)),
+    path("portal/", include(portal_patterns)),
+    path("evaluacion/", include(evaluation_patterns)),
+    path("dpd/", include(dpo_patterns)),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,50 @@
+"""Caseload: which organisations attend which persons.
+
+The ``Enrolment`` is the record of truth; the guardian object permission
+``cases.view_person`` granted to the organisation's group is written in the same
+transaction, and is what list queries join on.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from cases.models import Person
+from ris.accounts.models import Organisation
+
+from .models import Enrolment, PersonGroupObjectPermission
+
+VIEW_PERSON = "cases.view_person"
+
+
+@transaction.atomic
+def enrolment_open(*, organisation: Organisation, person: Person, origin: str, by=None) -> Enrolment:
+    existing = Enrolment.objects.filter(organisation=organisation, person=person, end_date__isnull=True).first()
+    if existing is not None:
+        return existing
+    enrolment = Enrolment.objects.create(organisation=organisation, person=person, origin=origin, created_by=by)
+    assign_perm(VIEW_PERSON, organisation.group, person)
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_close(*, enrolment: Enrolment) -> None:
+    Enrolment.objects.filter(pk=enrolment.pk).update(end_date=timezone.localdate())
+    remove_perm(VIEW_PERSON, enrolment.organisation.group, enrolment.person)
+
+
+def persons_attended_by(organisation_id: int) -> QuerySet[Person]:
+    """The caseload as a queryset, filtered in SQL through the guardian table."""
+    granted = PersonGroupObjectPermission.objects.filter(
+        group__organisation__id=organisation_id, permission__codename="view_person",
+    ).values("content_object_id")
+    return Person.objects.filter(pk__in=granted)
+
+
+def organisation_attends(organisation_id: int, person_id: int) -> bool:
+    return PersonGroupObjectPermission.objects.filter(
+        group__organisation__id=organisation_id, permission__codename="view_person", content_object_id=person_id,
+    ).exists()
