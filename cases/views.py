@@ -23,3 +23,32 @@ def coordinator_home(request):
     viewer = request.viewer
     total = persons_attended_by(viewer.organisation_id).count()
     return render(request, "cases/coordinator_home.html", {"caseload_size": total})
+
+
+def _purpose_from(request) -> str:
+    from consent.purposes import Purpose
+
+    purpose = request.GET.get("finalidad", Purpose.FOLLOW_UP)
+    return purpose if purpose in Purpose.values and purpose != Purpose.EVALUATION else Purpose.FOLLOW_UP
+
+
+def _render_record(request, template: str, person_id: int):
+    from consent.purposes import Purpose
+    from sharing.models import Channel
+    from sharing.record import record_for
+
+    purpose = _purpose_from(request)
+    record = record_for(viewer=request.viewer, person_id=person_id, purpose=purpose, channel=Channel.WEB,
+                        request_id=getattr(request, "id", ""))
+    purposes = [(p.value, p.label) for p in Purpose if p != Purpose.EVALUATION]
+    return render(request, template, {"record": record, "purpose": purpose, "purposes": purposes})
+
+
+@role_required(*STAFF_ROLES)
+def person_record(request, person_id: int):
+    return _render_record(request, "cases/person_record.html", person_id)
+
+
+@role_required(Role.NGO_TECHNICIAN)
+def portal_person_record(request, person_id: int):
+    return _render_record(request, "sharing/portal_person_record.html", person_id)

@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 from cases import views as case_views
 from ris.accounts import views as account_views
 from ris.accounts.access import public
+from sharing import api as sharing_api
 from sharing import portal_views
 
 
@@ -18,10 +19,21 @@ workspace_patterns = (
     [
         path("", case_views.workspace_home, name="home"),
         path("coordinacion/", case_views.coordinator_home, name="coordinator"),
+        path("personas/<int:person_id>/", case_views.person_record, name="person_record"),
     ],
     "workspace",
 )
-portal_patterns = ([path("", portal_views.portal_home, name="home")], "portal")
+portal_patterns = (
+    [
+        path("", portal_views.portal_home, name="home"),
+        path("personas/<int:person_id>/", case_views.portal_person_record, name="person_record"),
+    ],
+    "portal",
+)
+api_patterns = (
+    [path("persons/<int:person_id>/record/", sharing_api.person_record_api, name="person_record")],
+    "api",
+)
 evaluation_patterns = ([path("", account_views.evaluation_home, name="home")], "evaluation")
 dpo_patterns = ([path("", account_views.dpo_home, name="home")], "dpo")
 
@@ -36,5 +48,6 @@ urlpatterns = [
     path("portal/", include(portal_patterns)),
     path("evaluacion/", include(evaluation_patterns)),
     path("dpd/", include(dpo_patterns)),
+    path("api/v1/", include(api_patterns)),
     path("admin/", admin.site.urls),
 ]

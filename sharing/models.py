@@ -234,3 +234,45 @@ class DisclosureLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%d/%m/%Y %H:%M} {self.get_event_display()}"
+
+
+class BreakGlassAccess(models.Model):
+    """Emergency access outside the basis rules: logged, time-boxed, reviewed by the DPO."""
+
+    MAX_DURATION_HOURS = 4
+
+    class Outcome(models.TextChoices):
+        PENDING = "", _("Pendiente de revisión")
+        JUSTIFIED = "justified", _("Justificado")
+        UNJUSTIFIED = "unjustified", _("No justificado")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("profesional"))
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("organización"))
+    person = models.ForeignKey("cases.Person", on_delete=models.PROTECT, related_name="+", verbose_name=_("persona"))
+    reason = models.TextField(_("motivo de la urgencia"))
+    started_at = models.DateTimeField(_("inicio"), default=timezone.now)
+    expires_at = models.DateTimeField(_("caduca"))
+    reviewed_at = models.DateTimeField(_("revisado el"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("revisado por"))
+    outcome = models.CharField(_("resultado de la revisión"), max_length=12, choices=Outcome.choices,
+                               blank=True, default="")
+    review_note = models.TextField(_("nota de revisión"), blank=True)
+
+    class Meta:
+        verbose_name = _("acceso de emergencia")
+        verbose_name_plural = _("accesos de emergencia")
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("started_at"))
+                & Q(expires_at__lte=models.F("started_at") + timezone.timedelta(hours=4)),
+                name="break_glass_at_most_four_hours",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="break_glass_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.person} ({self.started_at:%d/%m/%Y %H:%M})"

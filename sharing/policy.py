@@ -1,0 +1,308 @@
+"""The policy decision point: which level of each category a viewer gets.
+
+For a viewer, a person, a purpose and a moment, every (category, recording
+service) pair of the record gets ``full``, ``indicator`` or ``hidden``; the level
+is the minimum of caseload, basis (own service, consent or legal basis),
+visibility matrix, agreement (Third Sector) and origin block. ``load_facts``
+reads everything the decision needs in a fixed number of queries; ``decide`` is a
+pure function of those facts, so the authorization matrix can be tested both
+with and without the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import MinimumIncome
+from consent.models import Consent, LegalBasis, Objection
+from consent.purposes import PURPOSE_CODES, Purpose
+from ris.accounts.models import ServiceKind
+from ris.accounts.viewer import Viewer
+
+from .categories import BY_CODE, CATEGORIES, COMMON, CRIMINAL, SPECIAL
+from .models import BreakGlassAccess, Level, SharingAgreement, VisibilityRule
+from .caseload import organisation_attends
+
+FULL, INDICATOR, HIDDEN = Level.FULL.value, Level.INDICATOR.value, Level.HIDDEN.value
+_RANK = {HIDDEN: 0, INDICATOR: 1, FULL: 2}
+
+SERVICES = tuple(ServiceKind.values)
+
+
+class Reason:
+    """Why a category is not shown in full: computed from the policy alone."""
+
+    MATRIX = "matrix"
+    NO_BASIS = "no_basis"
+    DENIED_BY_CONSENT = "denied_by_consent"
+    OBJECTION = "objection"
+    AGREEMENT = "agreement"
+    BREAK_GLASS_EXCLUDED = "break_glass_excluded"
+    INDICATOR_ONLY = "indicator_only"
+
+
+REASON_TEXT = {
+    Reason.MATRIX: _("Su perfil no tiene acceso a esta información."),
+    Reason.NO_BASIS: _("Sin consentimiento ni base jurídica para esta finalidad."),
+    Reason.DENIED_BY_CONSENT: _("La persona ha excluido esta información de su consentimiento."),
+    Reason.OBJECTION: _("La persona se ha opuesto a esta comunicación."),
+    Reason.AGREEMENT: _("El convenio de su entidad no incluye esta información."),
+    Reason.BREAK_GLASS_EXCLUDED: _("El acceso de emergencia no incluye categorías especiales ni penales."),
+    Reason.INDICATOR_ONLY: _("Solo puede saber si existe información en esta área."),
+}
+
+
+def min_level(*levels: str) -> str:
+    return min(levels, key=_RANK.__getitem__)
+
+
+@dataclass(frozen=True)
+class ConsentFacts:
+    id: int
+    grantee_org_ids: frozenset[int]
+    grantee_services: frozenset[str]
+    all_categories: bool
+    permitted: frozenset[str]
+    denied: frozenset[str]
+    purposes: frozenset[str]
+
+    def grants(self, viewer: Viewer) -> bool:
+        return viewer.organisation_id in self.grantee_org_ids or viewer.service in self.grantee_services
+
+    def covers(self, category: str) -> bool:
+        return category not in self.denied and (self.all_categories or category in self.permitted)
+
+
+@dataclass(frozen=True)
+class LegalBasisFacts:
+    id: int
+    name: str
+    from_service: str
+    to_service: str
+    categories: frozenset[str]
+    purposes: frozenset[str]
+    mode: str
+    condition: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the decision needs about one viewer and one person, at one moment."""
+
+    viewer: Viewer
+    person_id: int
+    purpose: str
+    moment: dt.datetime
+    attends: bool
+    break_glass_id: int | None = None
+    matrix: dict[str, str] = field(default_factory=dict)
+    consents: tuple[ConsentFacts, ...] = ()
+    legal_bases: tuple[LegalBasisFacts, ...] = ()
+    objected_basis_ids: frozenset[int] = frozenset()
+    receives_minimum_income: bool = False
+    agreement_categories: frozenset[str] | None = None  # None: no agreement applies (not Third Sector)
+
+    @property
+    def visible(self) -> bool:
+        return self.attends or self.break_glass_id is not None
+
+
+@dataclass(frozen=True)
+class Decision:
+    category: str
+    source_service: str
+    level: str
+    basis: str = ""
+    reason: str = ""
+
+    @property
+    def shown(self) -> bool:
+        return self.level != HIDDEN
+
+    @property
+    def reason_text(self) -> str:
+        return str(REASON_TEXT.get(self.reason, ""))
+
+
+def source_services(category: str) -> tuple[str, ...]:
+    """Which services may record a category: its owner, or any service for a common one."""
+    owner = BY_CODE[category].owner_service
+    if category == "ficha_basica":
+        return (COMMON,)
+    return SERVICES if owner == COMMON else (owner,)
+
+
+def decide(facts: Facts, category: str, source_service: str) -> Decision:
+    """The level of one (category, recording service) pair, and the basis that allows it."""
+    viewer = facts.viewer
+    meta = BY_CODE[category]
+    if not facts.visible or facts.purpose not in PURPOSE_CODES or facts.purpose == Purpose.EVALUATION:
+        return Decision(category, source_service, HIDDEN, reason=Reason.NO_BASIS)
+    cap = facts.matrix.get(category, HIDDEN)
+    if cap == HIDDEN:
+        return Decision(category, source_service, HIDDEN, reason=Reason.MATRIX)
+
+    if not facts.attends:  # break-the-glass: outside the basis rules, never special or criminal data
+        if meta.sensitivity in (SPECIAL, CRIMINAL):
+            return Decision(category, source_service, HIDDEN, reason=Reason.BREAK_GLASS_EXCLUDED)
+        return Decision(category, source_service, cap, basis=f"break_glass:{facts.break_glass_id}",
+                        reason=_reason_for_cap(cap))
+
+    if source_service in (COMMON, viewer.service):
+        return Decision(category, source_service, cap, basis="own_service", reason=_reason_for_cap(cap))
+
+    level, basis, reason = _cross_service_basis(facts, category, source_service)
+    if level == HIDDEN:
+        return Decision(category, source_service, HIDDEN, reason=reason)
+    if facts.agreement_categories is not None and category not in facts.agreement_categories:
+        level = min_level(level, INDICATOR)
+        reason = Reason.AGREEMENT
+    level = min_level(level, cap)
+    if level == INDICATOR and not reason:
+        reason = Reason.INDICATOR_ONLY if cap == INDICATOR else reason
+    return Decision(category, source_service, level, basis=basis, reason=reason or _reason_for_cap(level))
+
+
+def _reason_for_cap(level: str) -> str:
+    return Reason.INDICATOR_ONLY if level == INDICATOR else ""
+
+
+def _cross_service_basis(facts: Facts, category: str, source_service: str) -> tuple[str, str, str]:
+    viewer = facts.viewer
+    denied = False
+    for consent in facts.consents:
+        if not consent.grants(viewer) or facts.purpose not in consent.purposes:
+            continue
+        if consent.covers(category):
+            return FULL, f"consent:{consent.id}", ""
+        if category in consent.denied:
+            denied = True
+    objected = False
+    for basis in facts.legal_bases:
+        if (
+            basis.mode == LegalBasis.Mode.CONSENT_ONLY
+            or basis.from_service != source_service
+            or basis.to_service != viewer.service
+            or category not in basis.categories
+            or facts.purpose not in basis.purposes
+        ):
+            continue
+        if basis.condition == LegalBasis.Condition.MINIMUM_INCOME and not facts.receives_minimum_income:
+            continue
+        if basis.id in facts.objected_basis_ids:
+            objected = True
+            continue
+        return FULL, f"legal_basis:{basis.id}", ""
+    if objected:
+        return HIDDEN, "", Reason.OBJECTION
+    if denied:
+        return HIDDEN, "", Reason.DENIED_BY_CONSENT
+    return HIDDEN, "", Reason.NO_BASIS
+
+
+def decide_all(facts: Facts) -> list[Decision]:
+    return [decide(facts, c.code, s) for c in CATEGORIES for s in source_services(c.code)]
+
+
+# --- Loading the facts ----------------------------------------------------------------------
+
+def load_matrix(*, role: str, community_code: str) -> dict[str, str]:
+    """The role's row of the matrix, a regional override winning over the national rule."""
+    rows = VisibilityRule.objects.filter(role=role).filter(
+        Q(community__isnull=True) | Q(community_id=community_code)
+    ).values_list("category_id", "level", "community_id")
+    matrix: dict[str, str] = {}
+    regional: set[str] = set()
+    for category, level, community in rows:
+        if community is not None:
+            matrix[category] = level
+            regional.add(category)
+        elif category not in regional:
+            matrix[category] = level
+    return matrix
+
+
+def active_break_glass_id(*, viewer: Viewer, person_id: int, moment: dt.datetime) -> int | None:
+    return (
+        BreakGlassAccess.objects.filter(
+            user_id=viewer.user_id, organisation_id=viewer.organisation_id, person_id=person_id,
+            started_at__lte=moment, expires_at__gt=moment,
+        )
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def load_facts(*, viewer: Viewer, person_id: int, purpose: str, moment: dt.datetime | None = None) -> Facts:
+    """Read the facts for one person in a constant number of queries (no cache: revocation is immediate)."""
+    moment = moment or timezone.now()
+    attends = organisation_attends(viewer.organisation_id, person_id)
+    break_glass_id = None
+    if not attends:
+        break_glass_id = active_break_glass_id(viewer=viewer, person_id=person_id, moment=moment)
+        if break_glass_id is None:
+            return Facts(viewer=viewer, person_id=person_id, purpose=purpose, moment=moment, attends=False)
+    matrix = load_matrix(role=viewer.role, community_code=viewer.community_code)
+    if not attends:
+        return Facts(viewer=viewer, person_id=person_id, purpose=purpose, moment=moment, attends=False,
+                     break_glass_id=break_glass_id, matrix=matrix)
+
+    consents = tuple(
+        ConsentFacts(
+            id=row["id"],
+            grantee_org_ids=frozenset(i for i in row["org_ids"] if i is not None),
+            grantee_services=frozenset(row["grantee_services"]),
+            all_categories=row["all_categories"],
+            permitted=frozenset(row["permitted_categories"]),
+            denied=frozenset(row["denied_categories"]),
+            purposes=frozenset(row["purposes"]),
+        )
+        for row in Consent.objects.in_force_at(moment)
+        .filter(person_id=person_id)
+        .annotate(org_ids=ArrayAgg("grantee_organisations__id"))
+        .values("id", "org_ids", "grantee_services", "all_categories", "permitted_categories",
+                "denied_categories", "purposes")
+    )
+    legal_bases = tuple(
+        LegalBasisFacts(
+            id=b.id, name=b.name, from_service=b.from_service, to_service=b.to_service,
+            categories=frozenset(b.categories), purposes=frozenset(b.purposes), mode=b.mode, condition=b.condition,
+        )
+        for b in LegalBasis.objects.filter(
+            is_active=True, community_id=viewer.community_code, to_service=viewer.service,
+        ).exclude(mode=LegalBasis.Mode.CONSENT_ONLY)
+    )
+    objected: frozenset[int] = frozenset()
+    receives_minimum_income = False
+    if legal_bases:
+        objected = frozenset(
+            Objection.objects.filter(person_id=person_id, legal_basis_id__in=[b.id for b in legal_bases])
+            .values_list("legal_basis_id", flat=True)
+        )
+        if any(b.condition == LegalBasis.Condition.MINIMUM_INCOME for b in legal_bases):
+            today = timezone.localdate(moment)
+            receives_minimum_income = MinimumIncome.objects.filter(
+                Q(end_date__isnull=True) | Q(end_date__gte=today),
+                person_id=person_id, status=MinimumIncome.Status.GRANTED, start_date__lte=today,
+            ).exists()
+    agreement_categories = None
+    if viewer.service == ServiceKind.THIRD_SECTOR:
+        today = timezone.localdate(moment)
+        agreed: set[str] = set()
+        for categories, purposes in SharingAgreement.objects.filter(
+            organisation_id=viewer.organisation_id, valid_from__lte=today, valid_until__gte=today,
+        ).values_list("categories", "purposes"):
+            if purpose in purposes:
+                agreed.update(categories)
+        agreement_categories = frozenset(agreed)
+    return Facts(
+        viewer=viewer, person_id=person_id, purpose=purpose, moment=moment, attends=True,
+        matrix=matrix, consents=consents, legal_bases=legal_bases, objected_basis_ids=objected,
+        receives_minimum_income=receives_minimum_income, agreement_categories=agreement_categories,
+    )

@@ -1,0 +1,320 @@
+"""The filtered record: the only way pages, the API and exports read a person's record.
+
+``record_for`` decides every category with ``policy``, reads only the sections
+the viewer may see (one query per section model, whatever the number of
+entries), builds the view, and writes the request's disclosure log lines in one
+insert. A hidden category is never read, so its absence cannot depend on whether
+data exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import models, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from cases.catalogue import _SECTION_FIELDS
+from cases.models import SECTION_MODELS, HouseholdMember, Person, ReferenceProfessional, ServiceEntry
+from ris.accounts.models import ServiceKind
+from ris.accounts.viewer import Viewer
+
+from .categories import BY_CODE, COMMON, SPECIAL
+from .disclosure import LogLine, disclosure_log_append
+from .models import DisclosureLogEntry
+from .policy import FULL, HIDDEN, INDICATOR, Decision, Facts, Reason, decide_all, load_facts
+
+CATEGORY_MODELS: dict[str, list[type[ServiceEntry]]] = defaultdict(list)
+for _model in SECTION_MODELS:
+    CATEGORY_MODELS[_model.CATEGORY].append(_model)
+HOUSEHOLD_CATEGORIES = ("unidad_convivencia", "situacion_economica")
+
+SERVICE_LABELS = {**dict(ServiceKind.choices), COMMON: "Común"}
+
+
+@dataclass
+class CategoryView:
+    code: str
+    label: str
+    source_service: str
+    level: str
+    basis: str
+    sensitivity: str
+    entries: list[dict] = field(default_factory=list)
+    restricted_information: bool = False
+
+    @property
+    def source_label(self) -> str:
+        return str(SERVICE_LABELS[self.source_service])
+
+    def as_json(self) -> dict:
+        data = {
+            "code": self.code,
+            "label": self.label,
+            "owner_service": self.source_service,
+            "level": self.level,
+            "basis": _basis_json(self.basis),
+        }
+        if self.level == FULL:
+            data["entries"] = self.entries
+            data["restricted_information"] = self.restricted_information
+        return data
+
+
+@dataclass
+class RecordView:
+    person: dict
+    categories: list[CategoryView]
+    not_visible: list[dict]
+    break_glass: bool = False
+
+    def as_json(self) -> dict:
+        return {
+            "person": self.person,
+            "categories": [c.as_json() for c in self.categories],
+            "not_visible": self.not_visible,
+        }
+
+
+def _basis_json(basis: str) -> dict:
+    kind, _, ref = basis.partition(":")
+    return {"kind": kind, "id": int(ref) if ref else None}
+
+
+def _jsonable(value):
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _field_display(obj: models.Model, name: str) -> dict:
+    f = obj._meta.get_field(name)
+    if f.is_relation:
+        related = getattr(obj, name)
+        value, display = getattr(obj, f.attname), (str(related) if related is not None else "")
+    else:
+        value = getattr(obj, name)
+        display = getattr(obj, f"get_{name}_display")() if f.choices else value
+    return {"name": name, "label": str(f.verbose_name), "value": _jsonable(value), "display": _jsonable(display)}
+
+
+def _entry_json(obj: ServiceEntry, label: str) -> dict:
+    return {
+        "id": obj.pk,
+        "type": str(obj._meta.verbose_name),
+        "recorded_by_org": str(obj.recorded_by_org),
+        "recorded_at": _jsonable(obj.created_at),
+        "fields": [_field_display(obj, name) for name in _SECTION_FIELDS[label]],
+    }
+
+
+def basic_sheet(person: Person, professionals: list[ReferenceProfessional]) -> dict:
+    return {
+        "id": person.pk,
+        "first_name": person.first_name,
+        "last_name_1": person.last_name_1,
+        "last_name_2": person.last_name_2,
+        "full_name": person.full_name,
+        "document_type": person.document_type,
+        "document_number": person.document_number,
+        "no_document_reason": person.no_document_reason,
+        "birth_date": person.birth_date.isoformat(),
+        "sex": person.sex,
+        "nationality": person.nationality,
+        "address_line": person.address_line,
+        "postal_code": person.postal_code,
+        "municipality": str(person.municipality) if person.municipality_id else "",
+        "phone": person.phone,
+        "email": person.email,
+        "education_level": str(person.education_level) if person.education_level_id else "",
+        "languages": list(person.languages),
+        "reference_professionals": [
+            {"organisation": str(p.organisation), "professional": str(p.professional)} for p in professionals
+        ],
+        "version": person.version,
+    }
+
+
+def _section_entries(decisions: list[Decision], person_id: int, viewer: Viewer) -> dict[tuple[str, str], list]:
+    """One query per section model whose category is shown to the viewer."""
+    shown = {(d.category, d.source_service) for d in decisions if d.level != HIDDEN}
+    found: dict[tuple[str, str], list] = defaultdict(list)
+    for model in SECTION_MODELS:
+        sources = [s for (c, s) in shown if c == model.CATEGORY]
+        if not sources:
+            continue
+        fks = [f.name for f in model._meta.concrete_fields if f.is_relation and f.name not in ("person", "recorded_by")]
+        for obj in model.objects.filter(person_id=person_id, recorded_by_service__in=sources).select_related(*fks):
+            found[(model.CATEGORY, obj.recorded_by_service)].append(obj)
+    return found
+
+
+def _household_entries(person_id: int, today: dt.date) -> dict[str, list[dict]]:
+    membership = (
+        HouseholdMember.objects.filter(person_id=person_id, start_date__lte=today)
+        .filter(models.Q(end_date__isnull=True) | models.Q(end_date__gt=today))
+        .select_related("household")
+        .first()
+    )
+    if membership is None:
+        return {}
+    household = membership.household
+    members = list(
+        HouseholdMember.objects.filter(household=household, start_date__lte=today)
+        .filter(models.Q(end_date__isnull=True) | models.Q(end_date__gt=today))
+        .select_related("person")
+        .order_by("start_date", "pk")
+    )
+    items = list(household.deprivation_items.order_by("code").values_list("code", "label"))
+    composition = {
+        "id": household.pk,
+        "type": "Unidad de convivencia",
+        "members": [
+            {
+                "name": m.person.full_name,
+                "relationship": m.get_relationship_display(),
+                "birth_date": m.person.birth_date.isoformat(),
+                "minor": m.person.age_on(today) < 18,
+                "since": m.start_date.isoformat(),
+            }
+            for m in members
+        ],
+        "minors": sum(1 for m in members if m.person.age_on(today) < 18),
+        "address_line": household.address_line,
+    }
+    economy = {
+        "id": household.pk,
+        "type": "Economía del hogar",
+        "monthly_income": _jsonable(household.monthly_income),
+        "monthly_expenses": _jsonable(household.monthly_expenses),
+        "housing_tenure": household.get_housing_tenure_display(),
+        "deprivation_items": [{"code": c, "label": label} for c, label in items],
+        "deprivation_count": len(items),
+        "months_worked": [
+            {"name": m.person.full_name, "months": m.months_worked_last_year}
+            for m in members if m.months_worked_last_year is not None
+        ],
+        "recorded_on": _jsonable(household.economy_recorded_on),
+    }
+    return {"unidad_convivencia": [composition], "situacion_economica": [economy]}
+
+
+def visible_person(*, viewer: Viewer, person_id: int, purpose: str, channel: str, request_id: str = "") -> Facts:
+    """The facts for a person the viewer may know exists, or Http404.
+
+    A refusal for a person that exists is logged and committed before the 404 is
+    raised, so callers must not wrap this in a transaction they roll back.
+    """
+    facts = load_facts(viewer=viewer, person_id=person_id, purpose=purpose)
+    if not facts.visible:
+        if Person.objects.filter(pk=person_id).exists():
+            disclosure_log_append([
+                LogLine(event=DisclosureLogEntry.Event.REFUSED, channel=channel, user_id=viewer.user_id,
+                        organisation_id=viewer.organisation_id, role=viewer.role, person_id=person_id,
+                        purpose=purpose, request_id=request_id)
+            ])
+        raise Http404
+    return facts
+
+
+def record_for(*, viewer: Viewer, person_id: int, purpose: str, channel: str, request_id: str = "") -> RecordView:
+    """The record as this viewer may see it; its log lines are written in the same transaction."""
+    facts = visible_person(viewer=viewer, person_id=person_id, purpose=purpose, channel=channel,
+                           request_id=request_id)
+    with transaction.atomic():
+        return _build_record(facts, viewer, person_id, channel, request_id)
+
+
+def _build_record(facts: Facts, viewer: Viewer, person_id: int, channel: str, request_id: str) -> RecordView:
+    person = Person.objects.select_related("municipality", "education_level").get(pk=person_id)
+    decisions = decide_all(facts)
+    by_pair = {(d.category, d.source_service): d for d in decisions}
+    ficha = by_pair[("ficha_basica", COMMON)]
+    professionals = []
+    if ficha.level == FULL:
+        professionals = list(
+            ReferenceProfessional.objects.filter(person_id=person_id).select_related("organisation", "professional")
+        )
+    sheet = basic_sheet(person, professionals) if ficha.level == FULL else {"id": person.pk}
+
+    entries = _section_entries(decisions, person_id, viewer)
+    if any(by_pair[(c, BY_CODE[c].owner_service)].level != HIDDEN for c in HOUSEHOLD_CATEGORIES):
+        for code, rows in _household_entries(person_id, timezone.localdate(facts.moment)).items():
+            entries[(code, BY_CODE[code].owner_service)] = rows
+
+    categories: list[CategoryView] = []
+    not_visible: list[dict] = []
+    for decision in decisions:
+        if decision.category == "ficha_basica":
+            continue
+        meta = BY_CODE[decision.category]
+        level = decision.level
+        rows = entries.get((decision.category, decision.source_service), [])
+        own = decision.source_service in (COMMON, viewer.service)
+        restricted = [r for r in rows if isinstance(r, ServiceEntry) and r.restricted and not own]
+        open_rows = [r for r in rows if not (isinstance(r, ServiceEntry) and r.restricted and not own)]
+        if level == FULL and rows and not open_rows:
+            level = INDICATOR  # origin block: the recording service restricted every entry
+        if level == HIDDEN or (level == INDICATOR and not rows):
+            reason = decision.reason or Reason.MATRIX
+            not_visible.append({
+                "code": decision.category, "label": meta.label, "owner_service": decision.source_service,
+                "reason": reason, "reason_text": str(_reason_text(reason)),
+            })
+            continue
+        view = CategoryView(
+            code=decision.category, label=meta.label, source_service=decision.source_service, level=level,
+            basis=decision.basis, sensitivity=meta.sensitivity, restricted_information=bool(restricted),
+        )
+        if level == FULL:
+            view.entries = [
+                _entry_json(r, _model_label(r)) if isinstance(r, ServiceEntry) else r for r in open_rows
+            ]
+        categories.append(view)
+
+    disclosure_log_append(_log_lines(facts, categories, decisions, channel, request_id))
+    return RecordView(person=sheet, categories=categories, not_visible=not_visible,
+                      break_glass=not facts.attends)
+
+
+def _reason_text(reason: str):
+    from .policy import REASON_TEXT
+
+    return REASON_TEXT.get(reason, "")
+
+
+def _model_label(obj: models.Model) -> str:
+    return f"{obj._meta.app_label}.{obj._meta.object_name}"
+
+
+def _log_lines(facts: Facts, categories: list[CategoryView], decisions: list[Decision], channel: str,
+               request_id: str) -> list[LogLine]:
+    viewer = facts.viewer
+    base = dict(channel=channel, user_id=viewer.user_id, organisation_id=viewer.organisation_id, role=viewer.role,
+                person_id=facts.person_id, purpose=facts.purpose, request_id=request_id)
+    lines = []
+    event_default = DisclosureLogEntry.Event.BREAK_GLASS if not facts.attends else None
+    for view in categories:
+        cross = view.source_service not in (COMMON, viewer.service)
+        special = view.sensitivity == SPECIAL
+        if not (cross or special or event_default):
+            continue
+        event = event_default or (
+            DisclosureLogEntry.Event.DISCLOSURE if cross else DisclosureLogEntry.Event.SPECIAL_READ
+        )
+        lines.append(LogLine(event=event, category=view.code, level=view.level, basis=view.basis, **base))
+    for decision in decisions:
+        if decision.level == HIDDEN and decision.reason in (
+            Reason.NO_BASIS, Reason.DENIED_BY_CONSENT, Reason.OBJECTION,
+        ):
+            lines.append(LogLine(event=DisclosureLogEntry.Event.REFUSED, category=decision.category,
+                                 level=HIDDEN, **base))
+    return lines
