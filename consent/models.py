@@ -142,6 +142,24 @@ class Consent(models.Model):
             return ConsentState.EXPIRED
         return ConsentState.ACTIVE
 
+    @property
+    def grantee_service_labels(self) -> list[str]:
+        return [str(ServiceKind(s).label) for s in self.grantee_services]
+
+    @property
+    def permitted_category_labels(self) -> list[str]:
+        labels = dict(CATEGORY_CHOICES)
+        return [labels.get(c, c) for c in self.permitted_categories]
+
+    @property
+    def denied_category_labels(self) -> list[str]:
+        labels = dict(CATEGORY_CHOICES)
+        return [labels.get(c, c) for c in self.denied_categories]
+
+    @property
+    def purpose_labels(self) -> list[str]:
+        return [str(Purpose(p).label) for p in self.purposes]
+
     def covers_category(self, code: str) -> bool:
         if code in self.denied_categories:
             return False

@@ -8,6 +8,8 @@ from ris.accounts import views as account_views
 from ris.accounts.access import public
 from sharing import api as sharing_api
 from sharing import portal_views
+from sharing import views as sharing_views
+from consent import views as consent_views
 
 
 @public
@@ -20,6 +22,9 @@ workspace_patterns = (
         path("", case_views.workspace_home, name="home"),
         path("coordinacion/", case_views.coordinator_home, name="coordinator"),
         path("personas/<int:person_id>/", case_views.person_record, name="person_record"),
+        path("personas/<int:person_id>/consentimientos/<int:consent_id>/justificante/",
+             consent_views.consent_receipt, name="consent_receipt"),
+        path("emergencia/", sharing_views.break_glass, name="break_glass"),
     ],
     "workspace",
 )
@@ -35,7 +40,15 @@ api_patterns = (
     "api",
 )
 evaluation_patterns = ([path("", account_views.evaluation_home, name="home")], "evaluation")
-dpo_patterns = ([path("", account_views.dpo_home, name="home")], "dpo")
+dpo_patterns = (
+    [
+        path("", sharing_views.dpo_home, name="home"),
+        path("personas/<int:person_id>/accesos/", sharing_views.dpo_access_report, name="access_report"),
+        path("emergencias/<int:access_id>/revisar/", sharing_views.dpo_break_glass_review,
+             name="break_glass_review"),
+    ],
+    "dpo",
+)
 
 urlpatterns = [
     path("", account_views.home, name="home"),

@@ -35,8 +35,3 @@ def switch_membership(request):
 @role_required(Role.EVALUATOR)
 def evaluation_home(request):
     return render(request, "accounts/start_evaluator.html")
-
-
-@role_required(Role.DATA_PROTECTION_OFFICER)
-def dpo_home(request):
-    return render(request, "accounts/start_dpo.html")

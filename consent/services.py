@@ -1,0 +1,108 @@
+"""Writes of the consent app: record, revoke and correct consents; objections.
+
+A given consent is never updated: revoking adds a ``ConsentRevocation`` and
+correcting adds a new consent that supersedes the old one. Every action is
+checked against the state transition table first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import Person
+from ris.accounts.viewer import Viewer
+from ris.uploads import check_upload
+from sharing.caseload import organisation_attends
+
+from .models import TRANSITIONS, Consent, ConsentRevocation, LegalBasis, Objection
+
+MINOR_SELF_CONSENT_AGE = 14  # LOPDGDD art. 7
+
+
+def _ensure_attends(viewer: Viewer, person: Person) -> None:
+    if not organisation_attends(viewer.organisation_id, person.pk):
+        raise PermissionDenied
+
+
+def _ensure_transition(consent: Consent, action: str) -> None:
+    from .models import ConsentState
+
+    state = ConsentState(consent.state_at())
+    if action not in TRANSITIONS[state]:
+        raise ValidationError(
+            _("No se puede %(action)s un consentimiento en estado «%(state)s».")
+            % {"action": {"revoke": _("revocar"), "correct": _("corregir")}[action],
+               "state": state.label},
+            code="transition",
+        )
+
+
+@transaction.atomic
+def consent_record(
+    *, viewer: Viewer, person: Person, given_on: dt.date, valid_from: dt.date, valid_until: dt.date,
+    purposes: list[str], grantee_services: list[str] | None = None, grantee_organisation_ids: list[int] | None = None,
+    all_categories: bool = False, permitted_categories: list[str] | None = None,
+    denied_categories: list[str] | None = None, privacy_notice_version: str = "1.0",
+    grantor: str = Consent.Grantor.PERSON, representative_name: str = "", representative_relation: str = "",
+    representative_evidence: str = "", document=None, supersedes: Consent | None = None,
+) -> Consent:
+    _ensure_attends(viewer, person)
+    age = person.age_on(given_on)
+    if grantor == Consent.Grantor.PERSON and age < MINOR_SELF_CONSENT_AGE:
+        raise ValidationError(
+            {"grantor": _("Una persona menor de 14 años no puede consentir por sí misma: "
+                          "debe firmar su representante legal (LOPDGDD art. 7).")}
+        )
+    consent = Consent(
+        person=person, grantor=grantor, representative_name=representative_name,
+        representative_relation=representative_relation, representative_evidence=representative_evidence,
+        given_on=given_on, valid_from=valid_from, valid_until=valid_until, grantee_services=grantee_services or [],
+        all_categories=all_categories, permitted_categories=permitted_categories or [],
+        denied_categories=denied_categories or [], purposes=purposes,
+        privacy_notice_version=privacy_notice_version, supersedes=supersedes,
+        recorded_by_id=viewer.user_id, recorded_by_org_id=viewer.organisation_id,
+    )
+    if not grantee_services and not grantee_organisation_ids:
+        raise ValidationError({"grantee_services": _("Indique a qué servicios u organizaciones autoriza.")})
+    if document is not None:
+        checked = check_upload(document)
+        consent.document = document
+        consent.document_sha256 = checked.sha256
+        consent.document_content_type = checked.content_type
+    consent.full_clean()
+    consent.save()
+    if grantee_organisation_ids:
+        consent.grantee_organisations.set(grantee_organisation_ids)
+    return consent
+
+
+@transaction.atomic
+def consent_revoke(*, viewer: Viewer, consent: Consent, channel: str, reason: str = "") -> ConsentRevocation:
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    _ensure_attends(viewer, consent.person)
+    _ensure_transition(consent, "revoke")
+    return ConsentRevocation.objects.create(
+        consent=consent, revoked_by_id=viewer.user_id, channel=channel, reason=reason, revoked_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def consent_correct(*, viewer: Viewer, consent: Consent, **fields) -> Consent:
+    """A correction is a new consent that supersedes the old one (the old row is untouched)."""
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    _ensure_transition(consent, "correct")
+    return consent_record(viewer=viewer, person=consent.person, supersedes=consent, **fields)
+
+
+@transaction.atomic
+def objection_record(*, viewer: Viewer, person: Person, legal_basis: LegalBasis, reason: str = "") -> Objection:
+    _ensure_attends(viewer, person)
+    objection, _created = Objection.objects.get_or_create(
+        person=person, legal_basis=legal_basis, defaults={"recorded_by_id": viewer.user_id, "reason": reason},
+    )
+    return objection
