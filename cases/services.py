@@ -1,0 +1,97 @@
+"""Writes of the record. A user creates or changes only entries of their own service,
+for persons their organisation attends; every update carries the version it was read
+at (optimistic locking), so a stale form never overwrites a newer save."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from ris.accounts.models import Organisation, User
+from ris.accounts.viewer import Viewer
+from sharing.caseload import enrolment_open, organisation_attends
+from sharing.categories import BY_CODE, COMMON
+
+from .models import Person, ReferenceProfessional, ServiceEntry
+
+
+class StaleVersion(ValidationError):
+    def __init__(self) -> None:
+        super().__init__(
+            _("Otra persona ha guardado cambios en esta ficha mientras la editaba. Sus datos no se han "
+              "perdido: revise la versión actual y vuelva a aplicar sus cambios."),
+            code="stale",
+        )
+
+
+def _ensure_may_write(viewer: Viewer, model: type[ServiceEntry], person_id: int) -> None:
+    owner = BY_CODE[model.CATEGORY].owner_service
+    if owner not in (COMMON, viewer.service):
+        raise PermissionDenied(_("Solo el servicio propietario puede registrar esta información."))
+    if not organisation_attends(viewer.organisation_id, person_id):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def person_register(*, viewer: Viewer, data: dict[str, Any]) -> Person:
+    """Create a person, enrol them in the viewer's organisation and make the viewer their reference."""
+    person = Person(**data)
+    person.full_clean()
+    person.save()
+    organisation = Organisation.objects.get(pk=viewer.organisation_id)
+    enrolment_open(organisation=organisation, person=person, origin="registration",
+                   by=User.objects.get(pk=viewer.user_id))
+    ReferenceProfessional.objects.get_or_create(
+        person=person, organisation_id=viewer.organisation_id, defaults={"professional_id": viewer.user_id},
+    )
+    return person
+
+
+@transaction.atomic
+def person_update(*, viewer: Viewer, person: Person, version: int, data: dict[str, Any]) -> Person:
+    if not organisation_attends(viewer.organisation_id, person.pk):
+        raise PermissionDenied
+    for name, value in data.items():
+        setattr(person, name, value)
+    person.full_clean()
+    updated = Person.objects.filter(pk=person.pk, version=version).update(
+        **{name: getattr(person, name) for name in data}, version=F("version") + 1,
+    )
+    if updated != 1:
+        raise StaleVersion()
+    person.refresh_from_db()
+    return person
+
+
+@transaction.atomic
+def entry_create(*, viewer: Viewer, model: type[ServiceEntry], person_id: int, data: dict[str, Any]) -> ServiceEntry:
+    _ensure_may_write(viewer, model, person_id)
+    entry = model(
+        person_id=person_id, recorded_by_service=viewer.service, recorded_by_org_id=viewer.organisation_id,
+        recorded_by_id=viewer.user_id, **data,
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def entry_update(*, viewer: Viewer, entry: ServiceEntry, version: int, data: dict[str, Any]) -> ServiceEntry:
+    model = type(entry)
+    _ensure_may_write(viewer, model, entry.person_id)
+    if entry.recorded_by_service != viewer.service:
+        raise PermissionDenied(_("Solo el servicio que registró la anotación puede modificarla."))
+    for name, value in data.items():
+        setattr(entry, name, value)
+    entry.full_clean()
+    updated = model.objects.filter(pk=entry.pk, version=version).update(
+        **{name: getattr(entry, name) for name in data}, version=F("version") + 1,
+    )
+    if updated != 1:
+        raise StaleVersion()
+    entry.refresh_from_db()
+    return entry
