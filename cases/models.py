@@ -123,6 +123,10 @@ class Person(Versioned):
     def full_name(self) -> str:
         return " ".join(p for p in (self.first_name, self.last_name_1, self.last_name_2) if p)
 
+    def get_additional_data(self) -> dict:
+        """Stored with each change-history event so the history can be filtered like the record."""
+        return {"person_id": self.pk, "category": "ficha_basica", "source": "common"}
+
     def age_on(self, day: dt.date) -> int:
         born = self.birth_date
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
@@ -201,6 +205,9 @@ class Household(Versioned):
     def __str__(self) -> str:
         return _("Unidad de convivencia %(id)s") % {"id": self.pk}
 
+    def get_additional_data(self) -> dict:
+        return {"household_id": self.pk, "category": "situacion_economica", "source": "social"}
+
 
 class HouseholdMember(models.Model):
     class Relationship(models.TextChoices):
@@ -257,6 +264,10 @@ class HouseholdMember(models.Model):
     def __str__(self) -> str:
         return f"{self.person} · {self.get_relationship_display()}"
 
+    def get_additional_data(self) -> dict:
+        return {"person_id": self.person_id, "household_id": self.household_id,
+                "category": "unidad_convivencia", "source": "social"}
+
     def clean(self) -> None:
         if self.end_date and self.start_date and self.end_date <= self.start_date:
             raise ValidationError({"end_date": _("La fecha de baja debe ser posterior a la de alta.")})
@@ -286,9 +297,15 @@ class ServiceEntry(Versioned):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.pk}"
+
     @classmethod
     def category_code(cls) -> str:
         return cls.CATEGORY
+
+    def get_additional_data(self) -> dict:
+        return {"person_id": self.person_id, "category": self.CATEGORY, "source": self.recorded_by_service}
 
 
 # --- Servicios sociales ---------------------------------------------------------------

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from ris.accounts.models import Organisation, User
@@ -26,6 +25,15 @@ class StaleVersion(ValidationError):
               "perdido: revise la versión actual y vuelva a aplicar sus cambios."),
             code="stale",
         )
+
+
+def _locked_at_version(model, pk: int, version: int):
+    """Lock the row and check it is still at the version the user read; saves go through save()
+    so that the change history records them."""
+    current = model.objects.select_for_update().get(pk=pk)
+    if current.version != version:
+        raise StaleVersion()
+    return current
 
 
 def _ensure_may_write(viewer: Viewer, model: type[ServiceEntry], person_id: int) -> None:
@@ -55,15 +63,12 @@ def person_register(*, viewer: Viewer, data: dict[str, Any]) -> Person:
 def person_update(*, viewer: Viewer, person: Person, version: int, data: dict[str, Any]) -> Person:
     if not organisation_attends(viewer.organisation_id, person.pk):
         raise PermissionDenied
+    person = _locked_at_version(Person, person.pk, version)
     for name, value in data.items():
         setattr(person, name, value)
     person.full_clean()
-    updated = Person.objects.filter(pk=person.pk, version=version).update(
-        **{name: getattr(person, name) for name in data}, version=F("version") + 1,
-    )
-    if updated != 1:
-        raise StaleVersion()
-    person.refresh_from_db()
+    person.version = version + 1
+    person.save()
     return person
 
 
@@ -85,13 +90,10 @@ def entry_update(*, viewer: Viewer, entry: ServiceEntry, version: int, data: dic
     _ensure_may_write(viewer, model, entry.person_id)
     if entry.recorded_by_service != viewer.service:
         raise PermissionDenied(_("Solo el servicio que registró la anotación puede modificarla."))
+    entry = _locked_at_version(model, entry.pk, version)
     for name, value in data.items():
         setattr(entry, name, value)
     entry.full_clean()
-    updated = model.objects.filter(pk=entry.pk, version=version).update(
-        **{name: getattr(entry, name) for name in data}, version=F("version") + 1,
-    )
-    if updated != 1:
-        raise StaleVersion()
-    entry.refresh_from_db()
+    entry.version = version + 1
+    entry.save()
     return entry

@@ -52,3 +52,14 @@ def person_record(request, person_id: int):
 @role_required(Role.NGO_TECHNICIAN)
 def portal_person_record(request, person_id: int):
     return _render_record(request, "sharing/portal_person_record.html", person_id)
+
+
+@role_required(*STAFF_ROLES, Role.NGO_TECHNICIAN)
+def person_history(request, person_id: int):
+    from sharing.history import history_for
+    from sharing.models import Channel
+    from sharing.record import visible_person
+
+    facts = visible_person(viewer=request.viewer, person_id=person_id, purpose=_purpose_from(request),
+                           channel=Channel.WEB, request_id=getattr(request, "id", ""))
+    return render(request, "cases/person_history.html", {"events": history_for(facts), "person_id": person_id})

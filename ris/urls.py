@@ -24,6 +24,7 @@ workspace_patterns = (
         path("personas/<int:person_id>/", case_views.person_record, name="person_record"),
         path("personas/<int:person_id>/consentimientos/<int:consent_id>/justificante/",
              consent_views.consent_receipt, name="consent_receipt"),
+        path("personas/<int:person_id>/historial/", case_views.person_history, name="person_history"),
         path("emergencia/", sharing_views.break_glass, name="break_glass"),
     ],
     "workspace",
