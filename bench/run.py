@@ -1,0 +1,89 @@
+"""Benchmarks (make bench). Prints figures and ratios; never asserts timings.
+
+Record endpoint: the median time of GET /api/v1/persons/{id}/record/ as an
+employment counsellor reading social data under consent (full decision and
+disclosure-log write), against a plain same-service read of the same persons.
+The world is the demo world plus synthetic persons up to BENCH_PERSONS
+(default 100,000), built with `manage.py seed_demo --persons`.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ris.settings")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+
+from cases.models import Person  # noqa: E402
+from ris.accounts.models import Membership, Role  # noqa: E402
+from sharing.caseload import persons_attended_by  # noqa: E402
+
+TARGET = int(os.environ.get("BENCH_PERSONS", "100000"))
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "400"))
+
+
+def ensure_world() -> None:
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    missing = TARGET - Person.objects.count()
+    if missing > 0:
+        started = time.perf_counter()
+        call_command("seed_demo", persons=missing, verbosity=0)
+        print(f"seed_demo --persons {missing}: {time.perf_counter() - started:.1f} s")
+    print(f"persons in the database: {Person.objects.count():,}")
+
+
+def timed(client: Client, urls: list[str]) -> list[float]:
+    for url in urls[:20]:  # warm-up
+        client.get(url)
+    times = []
+    for url in urls:
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+    return times
+
+
+def describe(name: str, times: list[float]) -> float:
+    times = sorted(times)
+    median = statistics.median(times)
+    p95 = times[int(len(times) * 0.95) - 1]
+    print(f"{name:<52} median {median:7.2f} ms   p95 {p95:7.2f} ms   (n={len(times)})")
+    return median
+
+
+@override_settings(ROOT_URLCONF="bench.urls", DEBUG=False)
+def bench_record() -> None:
+    membership = (
+        Membership.objects.filter(role=Role.EMPLOYMENT_COUNSELLOR, is_active=True)
+        .select_related("organisation", "user").order_by("pk").first()
+    )
+    if membership is None:
+        raise SystemExit("no employment counsellor in the demo world")
+    ids = list(persons_attended_by(membership.organisation_id).order_by("?").values_list("pk", flat=True)[:SAMPLES])
+    client = Client()
+    client.force_login(membership.user)
+    print(f"\nRecord endpoint, {len(ids)} persons attended by {membership.organisation}:")
+    shared = describe("sharing: decision + filtered record + disclosure log",
+                      timed(client, [f"/api/v1/persons/{i}/record/?purpose=seguimiento" for i in ids]))
+    plain = describe("plain same-service read (no sharing)", timed(client, [f"/bench/plain/{i}/" for i in ids]))
+    print(f"{'cost of sharing (ratio, aim < 1.3x)':<52} {shared / plain:.2f}x")
+
+
+if __name__ == "__main__":
+    ensure_world()
+    bench_record()

@@ -1,0 +1,32 @@
+"""URLconf for the benchmarks only: the product's URLs plus a plain same-service read."""
+
+from django.http import Http404, JsonResponse
+from django.urls import path
+
+from cases.catalogue import _SECTION_FIELDS
+from cases.models import SECTION_MODELS, Person
+from ris.accounts.viewer import viewer_for_request
+from ris.urls import urlpatterns as product_urlpatterns
+from sharing.caseload import organisation_attends
+from sharing.record import _entry_json, _model_label, basic_sheet
+
+
+def plain_record(request, person_id: int):
+    """What a single-service system does: check the caseload, read its own sections, answer."""
+    viewer = viewer_for_request(request)
+    if viewer is None or not organisation_attends(viewer.organisation_id, person_id):
+        raise Http404
+    person = Person.objects.select_related("municipality", "education_level").get(pk=person_id)
+    sections = []
+    for model in SECTION_MODELS:
+        if _model_label(model) not in _SECTION_FIELDS:
+            continue
+        rows = model.objects.filter(person_id=person_id, recorded_by_service=viewer.service)
+        fks = [f.name for f in model._meta.concrete_fields if f.is_relation and f.name not in ("person", "recorded_by")]
+        sections.extend(_entry_json(r, _model_label(r)) for r in rows.select_related(*fks))
+    return JsonResponse({"person": basic_sheet(person, []), "entries": sections})
+
+
+plain_record.ris_access_policy = ("bench", frozenset())
+
+urlpatterns = [*product_urlpatterns, path("bench/plain/<int:person_id>/", plain_record)]
