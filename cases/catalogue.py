@@ -25,7 +25,7 @@ FIELDS: dict[str, dict[str, str]] = {
             "id", "first_name", "last_name_1", "last_name_2", "document_type", "document_number",
             "no_document_reason", "birth_date", "sex", "nationality", "address_line", "postal_code",
             "municipality", "phone", "email", "education_level", "languages", "created_at",
-            "updated_at", "version",
+            "updated_at", "version", "search_name",
         )},
     },
     "cases.ReferenceProfessional": {f: _FICHA for f in ("id", "person", "organisation", "professional", "since")},

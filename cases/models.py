@@ -15,7 +15,9 @@ from django.contrib.postgres.fields import ArrayField, RangeOperators
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -89,6 +91,16 @@ class Person(Versioned):
     )
     created_at = models.DateTimeField(_("fecha de alta"), auto_now_add=True)
     updated_at = models.DateTimeField(_("última modificación"), auto_now=True)
+    search_name = models.GeneratedField(
+        expression=Func(
+            Func(Concat(F("first_name"), Value(" "), F("last_name_1"), Value(" "), F("last_name_2")),
+                 function="lower"),
+            function="ris_unaccent",
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+        verbose_name=_("nombre para búsqueda"),
+    )
 
     objects = PersonQuerySet.as_manager()
 
@@ -114,7 +126,10 @@ class Person(Versioned):
                 violation_error_message=_("Indique por qué la persona no tiene documento."),
             ),
         ]
-        indexes = [models.Index(fields=["birth_date"], name="person_birth_date_idx")]
+        indexes = [
+            models.Index(fields=["birth_date"], name="person_birth_date_idx"),
+            GinIndex(OpClass(F("search_name"), name="gin_trgm_ops"), name="person_search_name_trgm"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name
