@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "consent",
     "sharing",
     "diagnostics",
+    "coordination",
+    "pilots",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Referrals, information requests, joint plans, case conferences and the resource catalogue."""

@@ -1,0 +1,1 @@
+"""Pilot projects and their evaluation (aggregates only)."""
