@@ -10,7 +10,7 @@ from .caseload import persons_attended_by
 @role_required(Role.NGO_TECHNICIAN)
 def portal_home(request):
     persons = persons_attended_by(request.viewer.organisation_id).order_by("last_name_1", "first_name")
-    page = Paginator(persons.only("id", "first_name", "last_name_1", "last_name_2"), 25).get_page(
+    page = Paginator(persons.only("id", "first_name", "last_name_1", "last_name_2", "birth_date"), 25).get_page(
         request.GET.get("page")
     )
     return render(request, "sharing/portal_home.html", {"page": page})

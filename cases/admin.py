@@ -1,0 +1,156 @@
+"""The record in the admin: persons, households and every service-owned section.
+
+This is the administrators' tool for corrections; professionals work in the
+workspace and the portal, where ``sharing`` decides what each viewer sees.
+"""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from ris.accounts.admin import RISModelAdmin, RISTabularInline
+
+from .identity import normalise_document
+from .models import SECTION_MODELS, Household, HouseholdMember, Person, ReferenceProfessional
+
+PERSON_SEARCH_FIELDS = (
+    "person__first_name",
+    "person__last_name_1",
+    "person__last_name_2",
+    "=person__document_number",
+)
+
+
+class HouseholdMembershipInline(RISTabularInline):
+    """On the person's page: the households the person has lived in."""
+
+    model = HouseholdMember
+    fk_name = "person"
+    extra = 0
+    fields = ("household", "relationship", "start_date", "end_date", "months_worked_last_year")
+    autocomplete_fields = ("household",)
+    verbose_name_plural = _("unidades de convivencia de la persona")
+
+
+class ReferenceProfessionalInline(RISTabularInline):
+    model = ReferenceProfessional
+    extra = 0
+    autocomplete_fields = ("organisation", "professional")
+
+
+@admin.register(Person)
+class PersonAdmin(RISModelAdmin):
+    list_display = (
+        "last_name_1",
+        "last_name_2",
+        "first_name",
+        "document_type",
+        "document_number",
+        "birth_date",
+        "municipality",
+    )
+    list_display_links = ("last_name_1", "first_name")
+    list_filter = ("document_type", "sex")
+    list_select_related = ("municipality",)
+    search_fields = ("first_name", "last_name_1", "last_name_2", "=document_number")
+    autocomplete_fields = ("municipality", "education_level")
+    readonly_fields = ("version", "created_at", "updated_at")
+    fieldsets = (
+        (
+            _("Identificación"),
+            {
+                "fields": (
+                    ("first_name", "last_name_1", "last_name_2"),
+                    ("document_type", "document_number", "no_document_reason"),
+                    ("birth_date", "sex", "nationality"),
+                )
+            },
+        ),
+        (
+            _("Domicilio y contacto"),
+            {
+                "fields": (
+                    "address_line",
+                    ("postal_code", "municipality"),
+                    ("phone", "email"),
+                )
+            },
+        ),
+        (_("Formación e idiomas"), {"fields": ("education_level", "languages")}),
+        (_("Registro"), {"fields": (("created_at", "updated_at", "version"),)}),
+    )
+    inlines = (HouseholdMembershipInline, ReferenceProfessionalInline)
+
+    def get_search_results(self, request, queryset, search_term):
+        """A document is found however it was typed: ``12.345.678-z`` finds ``12345678Z``."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        document = normalise_document(search_term)
+        if document and document != search_term:
+            found = found | queryset.filter(document_number=document)
+        return found, may_have_duplicates
+
+
+class HouseholdMemberInline(RISTabularInline):
+    """On the household's page: who lives or lived there."""
+
+    model = HouseholdMember
+    fk_name = "household"
+    extra = 0
+    fields = ("person", "relationship", "start_date", "end_date", "months_worked_last_year")
+    autocomplete_fields = ("person",)
+
+
+@admin.register(Household)
+class HouseholdAdmin(RISModelAdmin):
+    list_display = (
+        "__str__",
+        "address_line",
+        "municipality",
+        "housing_tenure",
+        "monthly_income",
+        "economy_recorded_on",
+    )
+    list_filter = ("housing_tenure",)
+    list_select_related = ("municipality",)
+    search_fields = (
+        "address_line",
+        "members__person__first_name",
+        "members__person__last_name_1",
+        "=members__person__document_number",
+    )
+    autocomplete_fields = ("municipality",)
+    filter_horizontal = ("deprivation_items",)
+    readonly_fields = ("version", "created_at", "updated_at")
+    inlines = (HouseholdMemberInline,)
+
+
+@admin.register(HouseholdMember)
+class HouseholdMemberAdmin(RISModelAdmin):
+    list_display = ("person", "household", "relationship", "start_date", "end_date")
+    list_filter = ("relationship",)
+    list_select_related = ("person", "household")
+    search_fields = PERSON_SEARCH_FIELDS
+    autocomplete_fields = ("household", "person")
+
+
+@admin.register(ReferenceProfessional)
+class ReferenceProfessionalAdmin(RISModelAdmin):
+    list_display = ("person", "organisation", "professional", "since")
+    list_filter = ("organisation__kind", "organisation__community")
+    list_select_related = ("person", "organisation", "professional")
+    search_fields = (*PERSON_SEARCH_FIELDS, "professional__username", "organisation__name")
+    autocomplete_fields = ("person", "organisation", "professional")
+
+
+class ServiceEntryAdmin(RISModelAdmin):
+    """One admin for every section: the entry's own fields plus who recorded it."""
+
+    list_display = ("person", "recorded_by_org", "recorded_by_service", "restricted", "created_at")
+    list_filter = ("recorded_by_service", "restricted", "recorded_by_org__community")
+    list_select_related = ("person", "recorded_by_org")
+    search_fields = (*PERSON_SEARCH_FIELDS, "recorded_by_org__name")
+    autocomplete_fields = ("person", "recorded_by_org", "recorded_by")
+    readonly_fields = ("version", "created_at", "updated_at")
+
+
+for section_model in SECTION_MODELS:
+    admin.site.register(section_model, ServiceEntryAdmin)
