@@ -23,6 +23,7 @@ from sharing.categories import CATEGORIES
 from .purposes import Purpose
 
 CATEGORY_CHOICES = [(c.code, c.label) for c in CATEGORIES]
+MINOR_SELF_CONSENT_AGE = 14  # LOPDGDD art. 7
 
 
 class ConsentState(models.TextChoices):
@@ -175,6 +176,18 @@ class Consent(models.Model):
             errors["purposes"] = _("Indique al menos una finalidad.")
         if self.grantor == self.Grantor.REPRESENTATIVE and not self.representative_relation:
             errors["representative_relation"] = _("Indique la relación del representante con la persona.")
+        if (
+            self.grantor == self.Grantor.PERSON and self.person_id and self.given_on
+            and self.person.age_on(self.given_on) < MINOR_SELF_CONSENT_AGE
+        ):
+            errors["grantor"] = _("Una persona menor de 14 años no puede consentir por sí misma: "
+                                  "debe firmar su representante legal (LOPDGDD art. 7).")
+        # A fresh read: the in-memory reverse relation already points at this new correction.
+        if (
+            self.supersedes_id and self._state.adding
+            and "correct" not in TRANSITIONS[Consent.objects.get(pk=self.supersedes_id).state_at()]
+        ):
+            errors["supersedes"] = _("Solo se puede corregir un consentimiento vigente o pendiente de vigencia.")
         if errors:
             raise ValidationError(errors)
 

@@ -21,7 +21,6 @@ from sharing.caseload import organisation_attends
 
 from .models import TRANSITIONS, Consent, ConsentRevocation, LegalBasis, Objection
 
-MINOR_SELF_CONSENT_AGE = 14  # LOPDGDD art. 7
 
 
 def _ensure_attends(viewer: Viewer, person: Person) -> None:
@@ -52,12 +51,6 @@ def consent_record(
     representative_evidence: str = "", document=None, supersedes: Consent | None = None,
 ) -> Consent:
     _ensure_attends(viewer, person)
-    age = person.age_on(given_on)
-    if grantor == Consent.Grantor.PERSON and age < MINOR_SELF_CONSENT_AGE:
-        raise ValidationError(
-            {"grantor": _("Una persona menor de 14 años no puede consentir por sí misma: "
-                          "debe firmar su representante legal (LOPDGDD art. 7).")}
-        )
     consent = Consent(
         person=person, grantor=grantor, representative_name=representative_name,
         representative_relation=representative_relation, representative_evidence=representative_evidence,
