@@ -1,0 +1,461 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.identity import normalise_document
+from consent.purposes import Purpose
+from ris.accounts.models import Membership, Organisation, Role
+from ris.accounts.viewer import Viewer
+from ris.reference.models import AutonomousCommunity, Municipality, Province
+from sharing.caseload import persons_attended_by
+
+from .models import (
+    CATEGORY_CHOICES,
+    PERSON_PURPOSE_CHOICES,
+    CaseConference,
+    JointPlan,
+    PlanAction,
+    Referral,
+    Resource,
+)
+from .selectors import (
+    active_plans_of,
+    organisations_attending,
+    resources_for_actions,
+    writable_categories,
+)
+
+DATE_WIDGET = forms.DateInput(
+    format="%d/%m/%Y", attrs={"placeholder": "dd/mm/aaaa", "inputmode": "numeric"}
+)
+STAFF_ROLES = (
+    Role.SOCIAL_WORKER,
+    Role.EMPLOYMENT_COUNSELLOR,
+    Role.NGO_TECHNICIAN,
+    Role.COORDINATOR,
+)
+
+
+def date_field(label, *, required: bool = True, **kwargs) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        widget=DATE_WIDGET,
+        help_text=_("Formato dd/mm/aaaa."),
+        **kwargs,
+    )
+
+
+class OrganisationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Organisation) -> str:
+        return f"{obj.name} · {obj.get_kind_display()}"
+
+
+class OrganisationMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Organisation) -> str:
+        return f"{obj.name} · {obj.get_kind_display()}"
+
+
+def categories_field(label, choices=CATEGORY_CHOICES) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label,
+        choices=choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Indique al menos una categoría.")},
+    )
+
+
+# --- Derivaciones ---------------------------------------------------------------------------------
+
+
+class ReferralForm(forms.Form):
+    to_organisation = OrganisationChoiceField(
+        label=_("Organización receptora"),
+        queryset=Organisation.objects.none(),
+        empty_label=_("— Elija una organización —"),
+    )
+    reason = forms.CharField(
+        label=_("Motivo de la derivación"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    categories = categories_field(_("Categorías que verá la organización receptora"))
+    purpose = forms.ChoiceField(
+        label=_("Finalidad"), choices=PERSON_PURPOSE_CHOICES, initial=Purpose.REFERRAL
+    )
+
+    def __init__(self, *args, viewer: Viewer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_organisation"].queryset = (
+            Organisation.objects.filter(is_active=True)
+            .exclude(pk=viewer.organisation_id)
+            .order_by("kind", "name")
+        )
+
+
+class ReferralRejectForm(forms.Form):
+    rejection_reason = forms.CharField(
+        label=_("Motivo del rechazo"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Indique el motivo del rechazo.")},
+    )
+
+
+class ReferralCompleteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Nota de finalización"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReferralFilterForm(forms.Form):
+    bandeja = forms.ChoiceField(
+        label=_("Bandeja"),
+        required=False,
+        choices=[
+            ("", _("Recibidas y enviadas")),
+            ("received", _("Recibidas")),
+            ("sent", _("Enviadas")),
+        ],
+    )
+    estado = forms.ChoiceField(
+        label=_("Estado"), required=False, choices=[("", _("Todos")), *Referral.State.choices]
+    )
+
+
+# --- Consultas ------------------------------------------------------------------------------------
+
+
+class InformationRequestForm(forms.Form):
+    to_organisation = OrganisationChoiceField(
+        label=_("Organización consultada"),
+        queryset=Organisation.objects.none(),
+        empty_label=_("— Elija una organización que atiende a la persona —"),
+    )
+    question = forms.CharField(label=_("Consulta"), widget=forms.Textarea(attrs={"rows": 4}))
+    categories = categories_field(_("Categorías a las que se refiere"))
+    purpose = forms.ChoiceField(
+        label=_("Finalidad"), choices=PERSON_PURPOSE_CHOICES, initial=Purpose.FOLLOW_UP
+    )
+
+    def __init__(self, *args, viewer: Viewer, person_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_organisation"].queryset = organisations_attending(
+            person_id=person_id
+        ).exclude(pk=viewer.organisation_id)
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Respuesta"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Escriba la respuesta.")},
+    )
+
+
+class InformationRequestFilterForm(forms.Form):
+    bandeja = forms.ChoiceField(
+        label=_("Bandeja"),
+        required=False,
+        choices=[
+            ("", _("Recibidas y enviadas")),
+            ("received", _("Recibidas")),
+            ("sent", _("Enviadas")),
+        ],
+    )
+
+
+# --- Itinerarios ----------------------------------------------------------------------------------
+
+
+class PlanForm(forms.Form):
+    title = forms.CharField(label=_("Título"), max_length=200)
+    start_date = date_field(_("Inicio"))
+    review_date = date_field(_("Próxima revisión"))
+    state = forms.ChoiceField(
+        label=_("Estado"), choices=JointPlan.State.choices, initial=JointPlan.State.DRAFT
+    )
+    person_agreed = forms.BooleanField(
+        label=_("La persona está de acuerdo y lo ha firmado"), required=False
+    )
+    signed_on = date_field(_("Fecha de firma de la persona"), required=False)
+    organisations = OrganisationMultipleChoiceField(
+        label=_("Organizaciones participantes"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Solo organizaciones que atienden a la persona. La suya participa siempre."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, person_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisations"].queryset = organisations_attending(person_id=person_id)
+
+    def clean(self):
+        data = super().clean()
+        start, review = data.get("start_date"), data.get("review_date")
+        if start and review and review < start:
+            self.add_error("review_date", _("La revisión no puede ser anterior al inicio."))
+        if data.get("person_agreed") and not data.get("signed_on"):
+            self.add_error("signed_on", _("Indique la fecha en que la persona firmó su acuerdo."))
+        signed = data.get("signed_on")
+        if signed and signed > timezone.localdate():
+            self.add_error("signed_on", _("La fecha no puede ser posterior a hoy."))
+        return data
+
+
+class PlanActionForm(forms.Form):
+    action_type = forms.ChoiceField(label=_("Tipo de acción"), choices=PlanAction.Type.choices)
+    description = forms.CharField(label=_("Descripción"), widget=forms.Textarea(attrs={"rows": 3}))
+    category = forms.ChoiceField(
+        label=_("Área (categoría de datos)"),
+        choices=(),
+        help_text=_("Decide quién verá la acción: como en la historia social."),
+    )
+    start_date = date_field(_("Inicio"))
+    end_date = date_field(_("Fin"), required=False)
+    review_date = date_field(_("Revisión"), required=False)
+    resource = forms.ModelChoiceField(
+        label=_("Recurso del catálogo"),
+        queryset=Resource.objects.none(),
+        required=False,
+        empty_label=_("— Ninguno —"),
+    )
+
+    def __init__(self, *args, viewer: Viewer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = writable_categories(viewer.service)
+        self.fields["resource"].queryset = resources_for_actions(
+            community_code=viewer.community_code
+        )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("El fin no puede ser anterior al inicio."))
+        return data
+
+
+class ActionStateForm(forms.Form):
+    state = forms.ChoiceField(label=_("Estado"), choices=PlanAction.State.choices)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class CommitmentForm(forms.Form):
+    description = forms.CharField(
+        label=_("Compromiso de la persona"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    category = forms.ChoiceField(label=_("Área (categoría de datos)"), choices=())
+
+    def __init__(self, *args, viewer: Viewer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = writable_categories(viewer.service)
+
+
+class ComplianceForm(forms.Form):
+    date = date_field(_("Fecha de la comprobación"), initial=timezone.localdate)
+    complied = forms.TypedChoiceField(
+        label=_("¿Ha cumplido?"),
+        choices=[("1", _("Sí")), ("0", _("No"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Indique si ha cumplido.")},
+    )
+    note = forms.CharField(
+        label=_("Observaciones"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+# --- Comisiones -----------------------------------------------------------------------------------
+
+
+class MembershipChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Membership) -> str:
+        return f"{obj.user} · {obj.organisation.name}"
+
+
+class ConferenceForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Tipo"), choices=CaseConference.Kind.choices)
+    title = forms.CharField(label=_("Título"), max_length=200)
+    date = date_field(_("Fecha"))
+    community = forms.ModelChoiceField(
+        label=_("Comunidad autónoma"), queryset=AutonomousCommunity.objects.all()
+    )
+    territory = forms.CharField(
+        label=_("Ámbito territorial"),
+        max_length=200,
+        required=False,
+        help_text=_("Municipio, área o zona de servicios sociales."),
+    )
+    attendees = MembershipChoiceField(
+        label=_("Asistentes"),
+        queryset=Membership.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Usted asiste siempre."),
+    )
+
+    def __init__(self, *args, viewer: Viewer, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("community", viewer.community_code)
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].queryset = (
+            Membership.objects.filter(
+                is_active=True,
+                organisation__is_active=True,
+                role__in=STAFF_ROLES,
+                organisation__community_id=viewer.community_code,
+            )
+            .exclude(pk=viewer.membership_id)
+            .select_related("user", "organisation")
+            .order_by("organisation__name", "user__last_name", "user__first_name")
+        )
+
+
+class ConferenceCaseForm(forms.Form):
+    """The person to present: by document, or already chosen from the record (``persona``)."""
+
+    document_number = forms.CharField(
+        label=_("DNI, NIE o pasaporte de la persona"),
+        max_length=20,
+        required=False,
+        help_text=_("Solo personas que atiende su organización."),
+    )
+    persona = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, viewer: Viewer, **kwargs):
+        self.viewer = viewer
+        self.person = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        caseload = persons_attended_by(self.viewer.organisation_id)
+        number = normalise_document(data.get("document_number") or "")
+        if data.get("persona"):
+            self.person = caseload.filter(pk=data["persona"]).first()
+        elif number:
+            self.person = caseload.filter(document_number=number).first()
+        else:
+            self.add_error("document_number", _("Indique el documento de la persona."))
+            return data
+        if self.person is None:
+            self.add_error(
+                "document_number",
+                _(
+                    "No hay ninguna persona con ese documento entre las que atiende "
+                    "su organización."
+                ),
+            )
+        return data
+
+
+class AgreementForm(forms.Form):
+    text = forms.CharField(
+        label=_("Acuerdo"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Escriba el acuerdo.")},
+    )
+
+
+class AgreementActionForm(PlanActionForm):
+    plan = forms.ModelChoiceField(
+        label=_("Itinerario de la persona"),
+        queryset=JointPlan.objects.none(),
+        empty_label=_("— Elija un itinerario —"),
+    )
+    field_order = [
+        "plan",
+        "action_type",
+        "category",
+        "start_date",
+        "end_date",
+        "review_date",
+        "resource",
+    ]
+
+    def __init__(self, *args, viewer: Viewer, person_id: int, **kwargs):
+        super().__init__(*args, viewer=viewer, **kwargs)
+        del self.fields["description"]
+        self.fields["plan"].queryset = active_plans_of(viewer=viewer, person_id=person_id)
+
+
+# --- Recursos -------------------------------------------------------------------------------------
+
+
+class ResourceForm(forms.ModelForm):
+    municipality = forms.ModelChoiceField(
+        label=_("Municipio (código INE, 5 cifras)"),
+        queryset=Municipality.objects.select_related("province"),
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 5}),
+        error_messages={"invalid_choice": _("No hay ningún municipio con ese código INE.")},
+        help_text=_("Déjelo en blanco si el recurso cubre toda la provincia o la comunidad."),
+    )
+    owner_organisation = OrganisationChoiceField(
+        label=_("Organización titular"), queryset=Organisation.objects.filter(is_active=True)
+    )
+
+    class Meta:
+        model = Resource
+        fields = [
+            "name",
+            "owner_organisation",
+            "description",
+            "community",
+            "province",
+            "municipality",
+            "target_group",
+            "eligibility",
+            "places",
+            "funding_source",
+            "start_date",
+            "end_date",
+            "contact",
+            "is_active",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "eligibility": forms.Textarea(attrs={"rows": 3}),
+            "start_date": DATE_WIDGET,
+            "end_date": DATE_WIDGET,
+        }
+        labels = {"start_date": _("Inicio (dd/mm/aaaa)"), "end_date": _("Fin (dd/mm/aaaa)")}
+
+
+class ResourceSearchForm(forms.Form):
+    q = forms.CharField(label=_("Buscar por nombre o descripción"), required=False, max_length=100)
+    comunidad = forms.ModelChoiceField(
+        label=_("Comunidad autónoma"),
+        queryset=AutonomousCommunity.objects.all(),
+        required=False,
+        empty_label=_("Todas"),
+    )
+    provincia = forms.ModelChoiceField(
+        label=_("Provincia"),
+        queryset=Province.objects.all(),
+        required=False,
+        empty_label=_("Todas"),
+    )
+    municipio = forms.ModelChoiceField(
+        label=_("Municipio"),
+        queryset=Municipality.objects.none(),
+        required=False,
+        empty_label=_("Todos"),
+    )
+    colectivo = forms.ChoiceField(
+        label=_("Colectivo destinatario"),
+        required=False,
+        choices=[("", _("Todos")), *Resource.TargetGroup.choices],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the municipalities some resource names: the full list has more than 8 000.
+        self.fields["municipio"].queryset = (
+            Municipality.objects.filter(
+                pk__in=Resource.objects.filter(municipality__isnull=False).values("municipality_id")
+            )
+            .select_related("province")
+            .order_by("name")
+        )

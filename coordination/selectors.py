@@ -1,0 +1,703 @@
+"""Reads of the coordination app.
+
+Every read that shows another service's data asks ``sharing``: the caseload through
+``sharing.caseload``, the level of each category through ``sharing.policy``
+(``load_facts`` + ``decide``), a case summary through ``sharing.record.record_for``. The
+``*_view`` functions return, with what to show, the disclosure log lines the page must
+append (one ``disclosure_log_append`` call per request, in the view).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from cases.models import Person
+from consent.models import Consent
+from consent.purposes import Purpose
+from ris.accounts.models import Organisation, ServiceKind
+from ris.accounts.viewer import Viewer
+from sharing.caseload import organisation_attends, persons_attended_by
+from sharing.categories import BY_CODE, COMMON, SPECIAL
+from sharing.disclosure import LogLine
+from sharing.models import Channel, DisclosureLogEntry, PersonGroupObjectPermission
+from sharing.policy import FULL, HIDDEN, INDICATOR, Decision, decide, load_facts
+
+from .models import (
+    CaseConference,
+    CommitmentCompliance,
+    ConferenceAgreement,
+    ConferenceAttendee,
+    ConferenceCase,
+    InformationRequest,
+    JointPlan,
+    PlanAction,
+    PlanCommitment,
+    Referral,
+    Resource,
+)
+
+SERVICE_LABELS = {**dict(ServiceKind.choices), COMMON: "Común"}
+
+
+def category_label(code: str) -> str:
+    return BY_CODE[code].label if code in BY_CODE else code
+
+
+def writable_categories(service: str) -> list[tuple[str, str]]:
+    """The categories a service files its own actions and commitments under (as its entries)."""
+    return [
+        (c.code, c.label)
+        for c in BY_CODE.values()
+        if c.owner_service in (COMMON, service) and c.code != "ficha_basica"
+    ]
+
+
+# --- Consent and caseload --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentCheck:
+    """The asked categories that no consent in force covers for this organisation and purpose."""
+
+    missing: tuple[str, ...]
+    consent_ids: tuple[int, ...] = ()
+
+    @property
+    def covered(self) -> bool:
+        return not self.missing
+
+
+def consent_check(
+    *,
+    person_id: int,
+    organisation: Organisation,
+    categories: Iterable[str],
+    purpose: str,
+    moment: dt.datetime | None = None,
+) -> ConsentCheck:
+    """One query: the consents in force granting the organisation (or its kind) the purpose.
+
+    A category is covered when one of them covers it (all categories or permitted, and not
+    denied), as in ``sharing.policy``; legal bases do not count: a referral needs consent.
+    """
+    moment = moment or timezone.now()
+    categories = list(dict.fromkeys(categories))
+    rows = list(
+        Consent.objects.in_force_at(moment)
+        .filter(person_id=person_id, purposes__contains=[purpose])
+        .filter(
+            Q(grantee_organisations=organisation)
+            | Q(grantee_services__contains=[organisation.kind])
+        )
+        .distinct()
+        .values_list("id", "all_categories", "permitted_categories", "denied_categories")
+    )
+    used: set[int] = set()
+    missing = []
+    for code in categories:
+        covering = [
+            cid
+            for cid, all_categories, permitted, denied in rows
+            if code not in denied and (all_categories or code in permitted)
+        ]
+        if covering:
+            used.update(covering)
+        else:
+            missing.append(code)
+    return ConsentCheck(missing=tuple(missing), consent_ids=tuple(sorted(used)))
+
+
+def consent_covers(
+    *,
+    person_id: int,
+    organisation: Organisation,
+    categories: Iterable[str],
+    purpose: str,
+    moment: dt.datetime | None = None,
+) -> bool:
+    """Is there a consent in force granting ``organisation`` the purpose for every category?"""
+    return consent_check(
+        person_id=person_id,
+        organisation=organisation,
+        categories=categories,
+        purpose=purpose,
+        moment=moment,
+    ).covered
+
+
+def organisations_attending(*, person_id: int) -> QuerySet[Organisation]:
+    """The active organisations whose group holds the caseload permission on the person."""
+    groups = PersonGroupObjectPermission.objects.filter(
+        content_object_id=person_id,
+        permission__codename="view_person",
+    ).values("group_id")
+    return Organisation.objects.filter(is_active=True, group_id__in=groups).order_by("name")
+
+
+def _attended_by(organisation_id: int):
+    """An annotation: does this organisation attend the row's person?"""
+    return Exists(persons_attended_by(organisation_id).filter(pk=OuterRef("person_id")))
+
+
+def person_in_caseload(*, viewer: Viewer, person_id: int) -> Person:
+    """The person, if the viewer's organisation attends them; otherwise 404 (like a missing id)."""
+    person = persons_attended_by(viewer.organisation_id).filter(pk=person_id).first()
+    if person is None:
+        raise Http404
+    return person
+
+
+# --- Derivaciones -------------------------------------------------------------------------------
+
+
+def referrals_for(*, organisation_id: int, box: str = "", state: str = "") -> QuerySet[Referral]:
+    """The organisation's referrals (received, sent or both), each with ``viewer_attends``."""
+    if box == "received":
+        qs = Referral.objects.filter(to_organisation_id=organisation_id)
+    elif box == "sent":
+        qs = Referral.objects.filter(from_organisation_id=organisation_id)
+    else:
+        qs = Referral.objects.filter(
+            Q(to_organisation_id=organisation_id) | Q(from_organisation_id=organisation_id)
+        )
+    if state:
+        qs = qs.filter(state=state)
+    return (
+        qs.select_related("person", "from_organisation", "to_organisation")
+        .annotate(viewer_attends=_attended_by(organisation_id))
+        .order_by("-sent_at", "-id")
+    )
+
+
+def pending_referrals_for(*, organisation_id: int) -> QuerySet[Referral]:
+    """Received and waiting for an answer, oldest first (for the start page).
+
+    The receiving organisation does not attend the person yet: show the sending
+    organisation, the date and the categories, not the person's name.
+    """
+    return (
+        Referral.objects.filter(to_organisation_id=organisation_id, state=Referral.State.SENT)
+        .select_related("from_organisation")
+        .order_by("sent_at", "id")
+    )
+
+
+def referral_counts_for(*, organisation_id: int) -> dict[str, int]:
+    """Counts for the start page, in one query."""
+    received = Q(to_organisation_id=organisation_id)
+    sent = Q(from_organisation_id=organisation_id)
+    s = Referral.State
+    return Referral.objects.filter(received | sent).aggregate(
+        received_pending=Count("id", filter=received & Q(state=s.SENT)),
+        received_accepted=Count("id", filter=received & Q(state=s.ACCEPTED)),
+        sent_pending=Count("id", filter=sent & Q(state=s.SENT)),
+        sent_accepted=Count("id", filter=sent & Q(state=s.ACCEPTED)),
+        sent_rejected=Count("id", filter=sent & Q(state=s.REJECTED)),
+    )
+
+
+def referral_for_viewer(*, viewer: Viewer, referral_id: int) -> Referral:
+    """The referral if the viewer's organisation sent or received it; otherwise 404."""
+    referral = (
+        Referral.objects.filter(pk=referral_id)
+        .filter(
+            Q(to_organisation_id=viewer.organisation_id)
+            | Q(from_organisation_id=viewer.organisation_id)
+        )
+        .select_related(
+            "person",
+            "from_organisation",
+            "to_organisation",
+            "sent_by",
+            "accepted_by",
+            "rejected_by",
+            "completed_by",
+            "cancelled_by",
+        )
+        .annotate(viewer_attends=_attended_by(viewer.organisation_id))
+        .first()
+    )
+    if referral is None:
+        raise Http404
+    return referral
+
+
+@dataclass
+class ReferralView:
+    referral: Referral
+    side: str  # sender | receiver
+    show_person: bool
+    consent_in_force: bool = True
+    log_lines: list[LogLine] = field(default_factory=list)
+
+
+def referral_view(*, viewer: Viewer, referral: Referral, request_id: str = "") -> ReferralView:
+    """What each side sees. The receiver that does not attend the person yet sees their name and
+    birth date only while the referral waits and a consent still grants it "derivación"; that
+    disclosure is logged."""
+    side = "receiver" if referral.to_organisation_id == viewer.organisation_id else "sender"
+    if referral.viewer_attends:
+        return ReferralView(referral, side, show_person=True)
+    if side == "receiver" and referral.state == Referral.State.SENT:
+        check = consent_check(
+            person_id=referral.person_id,
+            organisation=referral.to_organisation,
+            categories=referral.categories,
+            purpose=Purpose.REFERRAL,
+        )
+        if check.covered:
+            line = LogLine(
+                event=DisclosureLogEntry.Event.DISCLOSURE,
+                channel=Channel.WEB,
+                user_id=viewer.user_id,
+                organisation_id=viewer.organisation_id,
+                role=viewer.role,
+                person_id=referral.person_id,
+                category="ficha_basica",
+                level=FULL,
+                purpose=Purpose.REFERRAL,
+                basis="consent:" + ",".join(str(i) for i in check.consent_ids),
+                request_id=request_id,
+            )
+            return ReferralView(referral, side, show_person=True, log_lines=[line])
+        return ReferralView(referral, side, show_person=False, consent_in_force=False)
+    return ReferralView(referral, side, show_person=False)
+
+
+# --- Consultas bajo demanda -----------------------------------------------------------------------
+
+
+def information_requests_for(
+    *, organisation_id: int, box: str = ""
+) -> QuerySet[InformationRequest]:
+    """Requests the organisation made or received, about persons it attends."""
+    if box == "received":
+        qs = InformationRequest.objects.filter(to_organisation_id=organisation_id)
+    elif box == "sent":
+        qs = InformationRequest.objects.filter(from_organisation_id=organisation_id)
+    else:
+        qs = InformationRequest.objects.filter(
+            Q(to_organisation_id=organisation_id) | Q(from_organisation_id=organisation_id)
+        )
+    return (
+        qs.filter(person__in=persons_attended_by(organisation_id))
+        .select_related("person", "from_organisation", "to_organisation")
+        .order_by("-asked_at", "-id")
+    )
+
+
+def information_request_for_viewer(*, viewer: Viewer, request_id: int) -> InformationRequest:
+    found = (
+        information_requests_for(organisation_id=viewer.organisation_id)
+        .select_related("asked_by", "answered_by")
+        .filter(pk=request_id)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+@dataclass
+class AnswerView:
+    visible: bool
+    decisions: list[Decision] = field(default_factory=list)
+    log_lines: list[LogLine] = field(default_factory=list)
+
+
+def _log_line(
+    viewer: Viewer, person_id: int, purpose: str, decision: Decision, request_id: str
+) -> LogLine | None:
+    """The disclosure line for one shown (category, source) pair, as ``sharing.record`` does."""
+    if decision.level == HIDDEN:
+        return None
+    cross = decision.source_service not in (COMMON, viewer.service)
+    special = BY_CODE[decision.category].sensitivity == SPECIAL
+    if not (cross or special):
+        return None
+    event = DisclosureLogEntry.Event.DISCLOSURE if cross else DisclosureLogEntry.Event.SPECIAL_READ
+    return LogLine(
+        event=event,
+        channel=Channel.WEB,
+        user_id=viewer.user_id,
+        organisation_id=viewer.organisation_id,
+        role=viewer.role,
+        person_id=person_id,
+        category=decision.category,
+        level=decision.level,
+        purpose=purpose,
+        basis=decision.basis,
+        request_id=request_id,
+    )
+
+
+def _unique_lines(lines: Iterable[LogLine | None]) -> list[LogLine]:
+    return list(dict.fromkeys(line for line in lines if line is not None))
+
+
+def answer_view(
+    *, viewer: Viewer, info_request: InformationRequest, request_id: str = ""
+) -> AnswerView:
+    """The answer is the answering service's data: the requester sees it only if the sharing
+    decision gives FULL for every category the request names."""
+    if not info_request.is_answered:
+        return AnswerView(visible=False)
+    if viewer.organisation_id == info_request.to_organisation_id:
+        return AnswerView(visible=True)
+    facts = load_facts(
+        viewer=viewer, person_id=info_request.person_id, purpose=info_request.purpose
+    )
+    source = info_request.to_organisation.kind
+    decisions = [decide(facts, code, source) for code in info_request.categories if code in BY_CODE]
+    visible = bool(decisions) and all(d.level == FULL for d in decisions)
+    lines = []
+    if visible:
+        lines = _unique_lines(
+            _log_line(viewer, info_request.person_id, info_request.purpose, d, request_id)
+            for d in decisions
+        )
+    return AnswerView(visible=visible, decisions=decisions, log_lines=lines)
+
+
+# --- Itinerarios conjuntos ------------------------------------------------------------------------
+
+
+def plans_for(*, organisation_id: int) -> QuerySet[JointPlan]:
+    """Plans the organisation takes part in, for persons it attends."""
+    return (
+        JointPlan.objects.filter(
+            organisations__id=organisation_id, person__in=persons_attended_by(organisation_id)
+        )
+        .select_related("person", "organising_organisation")
+        .order_by("review_date", "id")
+    )
+
+
+def overdue_plan_reviews(
+    *, organisation_id: int, today: dt.date | None = None
+) -> QuerySet[JointPlan]:
+    """Plans in elaboration or in force whose review date has passed (coordinator view)."""
+    today = today or timezone.localdate()
+    return plans_for(organisation_id=organisation_id).filter(
+        state__in=[JointPlan.State.DRAFT, JointPlan.State.ACTIVE],
+        review_date__lt=today,
+    )
+
+
+def plan_for_viewer(*, viewer: Viewer, plan_id: int) -> JointPlan:
+    plan = plans_for(organisation_id=viewer.organisation_id).filter(pk=plan_id).first()
+    if plan is None:
+        raise Http404
+    return plan
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """Only that something exists in an area, owned by a service: no values."""
+
+    category: str
+    service: str
+
+    @property
+    def category_label(self) -> str:
+        return category_label(self.category)
+
+    @property
+    def service_label(self) -> str:
+        return str(SERVICE_LABELS.get(self.service, self.service))
+
+
+@dataclass
+class PlanView:
+    plan: JointPlan
+    participants: list[Organisation]
+    actions: list[PlanAction]
+    action_indicators: list[Indicator]
+    commitments: list[PlanCommitment]
+    commitment_indicators: list[Indicator]
+    log_lines: list[LogLine]
+    own_service: str
+    organisation_id: int
+
+
+def plan_view(*, viewer: Viewer, plan: JointPlan, request_id: str = "") -> PlanView:
+    """The plan filtered like the record: an action or commitment is shown in full when the viewer's
+    decision for (its category, its service) is FULL; at INDICATOR only its area and service
+    (once per pair); HIDDEN leaves it out. Constant number of queries."""
+    facts = load_facts(viewer=viewer, person_id=plan.person_id, purpose=Purpose.ITINERARY)
+    cache: dict[tuple[str, str], Decision] = {}
+
+    def decision(category: str, service: str) -> Decision:
+        key = (category, service)
+        if key not in cache:
+            cache[key] = decide(facts, category, service)
+        return cache[key]
+
+    actions: list[PlanAction] = []
+    action_indicators: list[Indicator] = []
+    for action in plan.actions.select_related("owner_organisation", "resource").order_by(
+        "start_date", "id"
+    ):
+        d = decision(action.category, action.owner_service)
+        if d.level == FULL:
+            actions.append(action)
+        elif d.level == INDICATOR:
+            action_indicators.append(Indicator(action.category, action.owner_service))
+    commitments: list[PlanCommitment] = []
+    commitment_indicators: list[Indicator] = []
+    records = CommitmentCompliance.objects.select_related(
+        "recorded_by", "recorded_by_org"
+    ).order_by("-date", "-id")
+    for commitment in plan.commitments.select_related("checked_by_organisation").prefetch_related(
+        Prefetch("compliance_records", queryset=records)
+    ):
+        d = decision(commitment.category, commitment.checked_by_service)
+        if d.level == FULL:
+            commitments.append(commitment)
+        elif d.level == INDICATOR:
+            commitment_indicators.append(
+                Indicator(commitment.category, commitment.checked_by_service)
+            )
+    lines = _unique_lines(
+        _log_line(viewer, plan.person_id, Purpose.ITINERARY, d, request_id) for d in cache.values()
+    )
+    return PlanView(
+        plan=plan,
+        participants=list(plan.organisations.order_by("name")),
+        actions=actions,
+        action_indicators=list(dict.fromkeys(action_indicators)),
+        commitments=commitments,
+        commitment_indicators=list(dict.fromkeys(commitment_indicators)),
+        log_lines=lines,
+        own_service=viewer.service,
+        organisation_id=viewer.organisation_id,
+    )
+
+
+def plan_action_for_viewer(*, viewer: Viewer, action_id: int) -> PlanAction:
+    """An action owned by the viewer's organisation, of a plan it takes part in; else 404."""
+    action = (
+        PlanAction.objects.filter(
+            pk=action_id,
+            owner_organisation_id=viewer.organisation_id,
+            plan__in=plans_for(organisation_id=viewer.organisation_id),
+        )
+        .select_related("plan")
+        .first()
+    )
+    if action is None:
+        raise Http404
+    return action
+
+
+def commitment_for_viewer(*, viewer: Viewer, commitment_id: int) -> PlanCommitment:
+    """A commitment the viewer's organisation checks, of a plan it takes part in; else 404."""
+    commitment = (
+        PlanCommitment.objects.filter(
+            pk=commitment_id,
+            checked_by_organisation_id=viewer.organisation_id,
+            plan__in=plans_for(organisation_id=viewer.organisation_id),
+        )
+        .select_related("plan")
+        .first()
+    )
+    if commitment is None:
+        raise Http404
+    return commitment
+
+
+def active_plans_of(*, viewer: Viewer, person_id: int) -> QuerySet[JointPlan]:
+    return plans_for(organisation_id=viewer.organisation_id).filter(
+        person_id=person_id,
+        state__in=[JointPlan.State.DRAFT, JointPlan.State.ACTIVE],
+    )
+
+
+# --- Comisiones -----------------------------------------------------------------------------------
+
+
+def _conference_access(viewer: Viewer) -> Q:
+    attends = ConferenceAttendee.objects.filter(
+        conference_id=OuterRef("pk"),
+        user_id=viewer.user_id,
+        organisation_id=viewer.organisation_id,
+    )
+    return Q(organising_organisation_id=viewer.organisation_id) | Q(Exists(attends))
+
+
+def conferences_for(*, viewer: Viewer) -> QuerySet[CaseConference]:
+    """Conferences the viewer attends or the viewer's organisation convenes."""
+    return (
+        CaseConference.objects.filter(_conference_access(viewer))
+        .select_related("organising_organisation", "community")
+        .annotate(case_count=Count("cases"))
+        .order_by("-date", "-id")
+    )
+
+
+def conference_for_viewer(*, viewer: Viewer, conference_id: int) -> CaseConference:
+    conference = (
+        CaseConference.objects.filter(_conference_access(viewer), pk=conference_id)
+        .select_related("organising_organisation", "community", "created_by")
+        .first()
+    )
+    if conference is None:
+        raise Http404
+    return conference
+
+
+@dataclass
+class CaseItem:
+    case: ConferenceCase
+    attended: bool
+    agreements: list[ConferenceAgreement]
+
+
+@dataclass
+class ConferenceView:
+    conference: CaseConference
+    attendees: list[ConferenceAttendee]
+    cases: list[CaseItem]
+
+
+def conference_view(*, viewer: Viewer, conference: CaseConference) -> ConferenceView:
+    """Cases of persons the viewer's organisation attends show the person and the agreements; the
+    others only "caso presentado por <organisation>". Case summaries come from ``record_for``, one
+    case per request (``conference_case``)."""
+    attendees = list(
+        conference.attendees.select_related("user", "organisation").order_by(
+            "organisation__name", "id"
+        )
+    )
+    cases = list(
+        conference.cases.select_related("person", "presented_by_organisation", "presented_by")
+        .prefetch_related(
+            Prefetch(
+                "agreements",
+                queryset=ConferenceAgreement.objects.select_related(
+                    "recorded_by_org", "plan_action"
+                ).order_by("recorded_at", "id"),
+            )
+        )
+        .order_by("added_at", "id")
+    )
+    attended = set(
+        persons_attended_by(viewer.organisation_id)
+        .filter(pk__in=[c.person_id for c in cases])
+        .values_list("pk", flat=True)
+    )
+    items = [
+        CaseItem(
+            case=c,
+            attended=c.person_id in attended,
+            agreements=list(c.agreements.all()) if c.person_id in attended else [],
+        )
+        for c in cases
+    ]
+    return ConferenceView(conference=conference, attendees=attendees, cases=items)
+
+
+def case_for_viewer(*, viewer: Viewer, case_id: int) -> ConferenceCase:
+    """A case of a conference the viewer sees (attended by the viewer's organisation or not)."""
+    case = (
+        ConferenceCase.objects.filter(pk=case_id)
+        .filter(conference__in=CaseConference.objects.filter(_conference_access(viewer)))
+        .select_related("conference", "presented_by_organisation")
+        .first()
+    )
+    if case is None:
+        raise Http404
+    return case
+
+
+def conference_case_for_viewer(
+    *, viewer: Viewer, conference_id: int, case_id: int
+) -> tuple[ConferenceCase, bool]:
+    """The case and whether the viewer's organisation attends its person."""
+    case = case_for_viewer(viewer=viewer, case_id=case_id)
+    if case.conference_id != conference_id:
+        raise Http404
+    return case, organisation_attends(viewer.organisation_id, case.person_id)
+
+
+def agreement_for_viewer(*, viewer: Viewer, agreement_id: int) -> ConferenceAgreement:
+    """An agreement of a conference the viewer sees, about a person the organisation attends."""
+    agreement = (
+        ConferenceAgreement.objects.filter(pk=agreement_id)
+        .filter(case__conference__in=CaseConference.objects.filter(_conference_access(viewer)))
+        .filter(case__person__in=persons_attended_by(viewer.organisation_id))
+        .select_related("case__conference", "case__person", "plan_action")
+        .first()
+    )
+    if agreement is None:
+        raise Http404
+    return agreement
+
+
+# --- Mapa de recursos -----------------------------------------------------------------------------
+
+
+def resources_search(
+    *,
+    text: str = "",
+    community_code: str = "",
+    province=None,
+    municipality=None,
+    target_group: str = "",
+    include_inactive: bool = False,
+) -> QuerySet[Resource]:
+    """Accent- and case-insensitive search on name and description; a territory filter keeps the
+    resources that cover the wider territory (the whole province or community)."""
+    qs = Resource.objects.all()
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    text = (text or "").strip()
+    if text:
+        qs = qs.filter(Q(name__unaccent__icontains=text) | Q(description__unaccent__icontains=text))
+    if community_code:
+        qs = qs.filter(community_id=community_code)
+    if municipality is not None:
+        qs = qs.filter(
+            Q(municipality=municipality)
+            | Q(municipality__isnull=True, province_id=municipality.province_id)
+            | Q(
+                municipality__isnull=True,
+                province__isnull=True,
+                community_id=municipality.province.community_id,
+            )
+        )
+    elif province is not None:
+        qs = qs.filter(
+            Q(province=province)
+            | Q(
+                province__isnull=True, municipality__isnull=True, community_id=province.community_id
+            )
+        )
+    if target_group:
+        qs = qs.filter(target_group=target_group)
+    return qs.select_related(
+        "owner_organisation", "community", "province", "municipality"
+    ).order_by("name", "id")
+
+
+def resource_for_viewer(*, resource_id: int) -> Resource:
+    resource = (
+        Resource.objects.filter(pk=resource_id)
+        .select_related("owner_organisation", "community", "province", "municipality")
+        .first()
+    )
+    if resource is None:
+        raise Http404
+    return resource
+
+
+def resources_for_actions(*, community_code: str) -> QuerySet[Resource]:
+    return Resource.objects.filter(is_active=True, community_id=community_code).order_by(
+        "name", "id"
+    )

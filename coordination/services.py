@@ -1,0 +1,753 @@
+"""Writes of the coordination app.
+
+Each function checks who may act (``PermissionDenied``: the view answers 404) and what the
+state allows (``ValidationError`` with a Spanish message: the view shows it and keeps the
+user's input). Referrals move only along ``Referral.TRANSITIONS``; accepting one opens the
+receiver's enrolment through ``sharing.caseload`` in the same transaction. Plans and plan
+actions carry a version (optimistic locking).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import ReferenceProfessional
+from consent.purposes import Purpose
+from ris.accounts.models import Membership, Organisation, Role, User
+from ris.accounts.viewer import Viewer
+from sharing.caseload import enrolment_open, organisation_attends
+from sharing.categories import BY_CODE
+from sharing.models import Enrolment
+from sharing.policy import load_facts
+
+from .models import (
+    CaseConference,
+    CommitmentCompliance,
+    ConferenceAgreement,
+    ConferenceAttendee,
+    ConferenceCase,
+    InformationRequest,
+    JointPlan,
+    PlanAction,
+    PlanCommitment,
+    Referral,
+    Resource,
+)
+from .selectors import consent_check, organisations_attending, writable_categories
+
+
+class StaleVersion(ValidationError):
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            _(
+                "Otra persona ha guardado cambios en %(what)s mientras lo editaba. "
+                "Sus datos no se han perdido: "
+                "revise la versión actual y vuelva a aplicar sus cambios."
+            )
+            % {"what": what},
+            code="stale",
+        )
+
+
+def _clean_categories(categories: list[str]) -> list[str]:
+    categories = list(dict.fromkeys(categories or []))
+    if not categories:
+        raise ValidationError({"categories": _("Indique al menos una categoría.")})
+    unknown = [c for c in categories if c not in BY_CODE]
+    if unknown:
+        raise ValidationError(
+            {"categories": _("Categoría desconocida: %(c)s.") % {"c": ", ".join(unknown)}}
+        )
+    return categories
+
+
+def _labels(codes) -> str:
+    return ", ".join(f"«{BY_CODE[c].label}»" for c in codes)
+
+
+def _purpose_label(purpose: str) -> str:
+    return str(Purpose(purpose).label)
+
+
+# --- Derivaciones ---------------------------------------------------------------------------------
+
+
+def _referral_consent(
+    *, person_id: int, organisation: Organisation, categories: list[str], purpose: str
+) -> tuple[str, list[int]]:
+    """(a Spanish explanation of what the consents in force do not cover, or "", the consents used).
+
+    The receiver needs "derivación" and, when the referral names another purpose, that one too.
+    """
+    ids: set[int] = set()
+    for needed in dict.fromkeys([Purpose.REFERRAL.value, purpose]):
+        check = consent_check(
+            person_id=person_id, organisation=organisation, categories=categories, purpose=needed
+        )
+        if not check.covered:
+            if len(check.missing) == len(categories):
+                return _(
+                    "No consta un consentimiento vigente de la persona que autorice a %(org)s "
+                    "para la finalidad "
+                    "«%(purpose)s». Recoja el consentimiento antes de derivar."
+                ) % {"org": organisation.name, "purpose": _purpose_label(needed)}, []
+            return _(
+                "El consentimiento vigente no autoriza a %(org)s a ver %(categories)s "
+                "para la finalidad "
+                "«%(purpose)s». Quite esas categorías o recoja un consentimiento que las cubra."
+            ) % {
+                "org": organisation.name,
+                "categories": _labels(check.missing),
+                "purpose": _purpose_label(needed),
+            }, []
+        ids.update(check.consent_ids)
+    return "", sorted(ids)
+
+
+@transaction.atomic
+def referral_send(
+    *,
+    viewer: Viewer,
+    person_id: int,
+    to_organisation_id: int,
+    reason: str,
+    categories: list[str],
+    purpose: str = Purpose.REFERRAL,
+) -> Referral:
+    """Send a referral. The sender must attend the person; a consent in force must grant the
+    receiver
+    (organisation or service kind) "derivación" (and the referral's purpose) for every category."""
+    facts = load_facts(viewer=viewer, person_id=person_id, purpose=Purpose.REFERRAL)
+    if not facts.attends:
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Explique el motivo de la derivación.")})
+    if purpose not in Purpose.values or purpose == Purpose.EVALUATION:
+        raise ValidationError({"purpose": _("Elija una finalidad válida.")})
+    categories = _clean_categories(categories)
+    receiver = Organisation.objects.filter(pk=to_organisation_id, is_active=True).first()
+    if receiver is None:
+        raise ValidationError({"to_organisation": _("Elija una organización activa.")})
+    if receiver.pk == viewer.organisation_id:
+        raise ValidationError({"to_organisation": _("No puede derivar a su propia organización.")})
+    problem, consent_ids = _referral_consent(
+        person_id=person_id, organisation=receiver, categories=categories, purpose=purpose
+    )
+    if problem:
+        raise ValidationError(problem, code="no_consent")
+    if Referral.objects.filter(
+        person_id=person_id, to_organisation=receiver, state=Referral.State.SENT
+    ).exists():
+        raise ValidationError(
+            _("Ya hay una derivación pendiente de esta persona a %(org)s.") % {"org": receiver.name}
+        )
+    return Referral.objects.create(
+        person_id=person_id,
+        from_organisation_id=viewer.organisation_id,
+        to_organisation=receiver,
+        reason=reason,
+        categories=categories,
+        purpose=purpose,
+        consent_ids=consent_ids,
+        sent_by_id=viewer.user_id,
+        sent_at=timezone.now(),
+    )
+
+
+def _transition(viewer: Viewer, referral_id: int, action: str) -> tuple[Referral, str]:
+    """Lock the referral, check the viewer's side and the transition table; return the new state."""
+    referral = (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("person", "to_organisation")
+        .filter(pk=referral_id)
+        .first()
+    )
+    if referral is None:
+        raise PermissionDenied
+    side = Referral.SIDE[action]
+    own = referral.to_organisation_id if side == "receiver" else referral.from_organisation_id
+    if own != viewer.organisation_id:
+        raise PermissionDenied
+    allowed = referral.allowed_actions()
+    if action not in allowed:
+        raise ValidationError(
+            _("No se puede %(action)s una derivación en estado «%(state)s».")
+            % {
+                "action": Referral.Action(action).label,
+                "state": Referral.State(referral.state).label,
+            },
+            code="transition",
+        )
+    return referral, allowed[action]
+
+
+@transaction.atomic
+def referral_accept(*, viewer: Viewer, referral_id: int) -> Referral:
+    """The receiver accepts: it now attends the person (enrolment with origin "referral") and the
+    accepting user becomes its reference professional, in this same transaction."""
+    referral, new_state = _transition(viewer, referral_id, Referral.Action.ACCEPT)
+    problem, _ids = _referral_consent(
+        person_id=referral.person_id,
+        organisation=referral.to_organisation,
+        categories=referral.categories,
+        purpose=referral.purpose,
+    )
+    if problem:
+        raise ValidationError(
+            _(
+                "No se puede aceptar: el consentimiento que amparaba la derivación ya no está "
+                "en vigor o ya no la "
+                "cubre. Puede rechazarla indicando el motivo."
+            ),
+            code="no_consent",
+        )
+    now = timezone.now()
+    referral.state, referral.accepted_at, referral.accepted_by_id = new_state, now, viewer.user_id
+    referral.save(update_fields=["state", "accepted_at", "accepted_by"])
+    enrolment_open(
+        organisation=referral.to_organisation,
+        person=referral.person,
+        origin=Enrolment.Origin.REFERRAL,
+        by=User.objects.get(pk=viewer.user_id),
+    )
+    ReferenceProfessional.objects.get_or_create(
+        person_id=referral.person_id,
+        organisation_id=viewer.organisation_id,
+        defaults={"professional_id": viewer.user_id},
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_reject(*, viewer: Viewer, referral_id: int, reason: str) -> Referral:
+    reason = (reason or "").strip()
+    referral, new_state = _transition(viewer, referral_id, Referral.Action.REJECT)
+    if not reason:
+        raise ValidationError({"rejection_reason": _("Indique el motivo del rechazo.")})
+    referral.state, referral.rejected_at, referral.rejected_by_id = (
+        new_state,
+        timezone.now(),
+        viewer.user_id,
+    )
+    referral.rejection_reason = reason
+    referral.save(update_fields=["state", "rejected_at", "rejected_by", "rejection_reason"])
+    return referral
+
+
+@transaction.atomic
+def referral_complete(*, viewer: Viewer, referral_id: int, note: str = "") -> Referral:
+    referral, new_state = _transition(viewer, referral_id, Referral.Action.COMPLETE)
+    referral.state, referral.completed_at, referral.completed_by_id = (
+        new_state,
+        timezone.now(),
+        viewer.user_id,
+    )
+    referral.completion_note = (note or "").strip()
+    referral.save(update_fields=["state", "completed_at", "completed_by", "completion_note"])
+    return referral
+
+
+@transaction.atomic
+def referral_cancel(*, viewer: Viewer, referral_id: int) -> Referral:
+    referral, new_state = _transition(viewer, referral_id, Referral.Action.CANCEL)
+    referral.state, referral.cancelled_at, referral.cancelled_by_id = (
+        new_state,
+        timezone.now(),
+        viewer.user_id,
+    )
+    referral.save(update_fields=["state", "cancelled_at", "cancelled_by"])
+    return referral
+
+
+# --- Consultas bajo demanda -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def information_request_create(
+    *,
+    viewer: Viewer,
+    person_id: int,
+    to_organisation_id: int,
+    question: str,
+    categories: list[str],
+    purpose: str = Purpose.FOLLOW_UP,
+) -> InformationRequest:
+    """Only between two organisations that both attend the person."""
+    if not organisation_attends(viewer.organisation_id, person_id):
+        raise PermissionDenied
+    question = (question or "").strip()
+    if not question:
+        raise ValidationError({"question": _("Escriba la consulta.")})
+    if purpose not in Purpose.values or purpose == Purpose.EVALUATION:
+        raise ValidationError({"purpose": _("Elija una finalidad válida.")})
+    categories = _clean_categories(categories)
+    if to_organisation_id == viewer.organisation_id:
+        raise ValidationError(
+            {"to_organisation": _("No puede consultarse a su propia organización.")}
+        )
+    if not organisations_attending(person_id=person_id).filter(pk=to_organisation_id).exists():
+        raise ValidationError(
+            {
+                "to_organisation": _(
+                    "Solo puede consultar a una organización que también atienda a esta persona."
+                )
+            }
+        )
+    return InformationRequest.objects.create(
+        person_id=person_id,
+        from_organisation_id=viewer.organisation_id,
+        to_organisation_id=to_organisation_id,
+        question=question,
+        categories=categories,
+        purpose=purpose,
+        asked_by_id=viewer.user_id,
+        asked_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def information_request_answer(
+    *, viewer: Viewer, request_id: int, answer: str
+) -> InformationRequest:
+    info = InformationRequest.objects.select_for_update().filter(pk=request_id).first()
+    if info is None or info.to_organisation_id != viewer.organisation_id:
+        raise PermissionDenied
+    if not organisation_attends(viewer.organisation_id, info.person_id):
+        raise PermissionDenied
+    answer = (answer or "").strip()
+    if not answer:
+        raise ValidationError({"answer": _("Escriba la respuesta.")})
+    if info.is_answered:
+        raise ValidationError(_("Esta consulta ya fue respondida."), code="answered")
+    info.answer, info.answered_at, info.answered_by_id = answer, timezone.now(), viewer.user_id
+    info.save(update_fields=["answer", "answered_at", "answered_by"])
+    return info
+
+
+# --- Itinerarios conjuntos ------------------------------------------------------------------------
+
+
+def _plan_organisations(person_id: int, viewer: Viewer, organisation_ids) -> list[int]:
+    ids = set(int(i) for i in organisation_ids or []) | {viewer.organisation_id}
+    attending = set(
+        organisations_attending(person_id=person_id).filter(pk__in=ids).values_list("pk", flat=True)
+    )
+    outside = ids - attending
+    if outside:
+        raise ValidationError(
+            {"organisations": _("Solo pueden participar organizaciones que atienden a la persona.")}
+        )
+    return sorted(ids)
+
+
+def _check_plan_fields(plan: JointPlan) -> None:
+    try:
+        plan.full_clean(exclude=["person", "organising_organisation", "created_by"])
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from exc
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    viewer: Viewer,
+    person_id: int,
+    title: str,
+    start_date: dt.date,
+    review_date: dt.date,
+    organisation_ids: list[int] | None = None,
+    state: str = JointPlan.State.DRAFT,
+    person_agreed: bool = False,
+    signed_on: dt.date | None = None,
+) -> JointPlan:
+    if not organisation_attends(viewer.organisation_id, person_id):
+        raise PermissionDenied
+    ids = _plan_organisations(person_id, viewer, organisation_ids)
+    plan = JointPlan(
+        person_id=person_id,
+        title=(title or "").strip(),
+        start_date=start_date,
+        review_date=review_date,
+        state=state,
+        person_agreed=person_agreed,
+        signed_on=signed_on,
+        organising_organisation_id=viewer.organisation_id,
+        created_by_id=viewer.user_id,
+    )
+    _check_plan_fields(plan)
+    plan.save()
+    plan.organisations.set(ids)
+    return plan
+
+
+def _participant_plan(viewer: Viewer, plan_id: int, *, lock: bool = False) -> JointPlan:
+    qs = JointPlan.objects.select_for_update(of=("self",)) if lock else JointPlan.objects
+    plan = qs.filter(pk=plan_id, organisations__id=viewer.organisation_id).first()
+    if plan is None or not organisation_attends(viewer.organisation_id, plan.person_id):
+        raise PermissionDenied
+    return plan
+
+
+PLAN_FIELDS = ("title", "start_date", "review_date", "state", "person_agreed", "signed_on")
+
+
+@transaction.atomic
+def plan_update(
+    *,
+    viewer: Viewer,
+    plan_id: int,
+    version: int,
+    data: dict[str, Any],
+    organisation_ids: list[int] | None = None,
+) -> JointPlan:
+    """Change the plan's own fields if nobody saved it since ``version`` was read."""
+    plan = _participant_plan(viewer, plan_id, lock=True)
+    if plan.version != version:
+        raise StaleVersion(_("este itinerario"))
+    for name, value in data.items():
+        if name not in PLAN_FIELDS:
+            raise ValueError(name)
+        setattr(plan, name, value)
+    _check_plan_fields(plan)
+    if organisation_ids is not None:
+        wanted = set(
+            _plan_organisations(
+                plan.person_id, viewer, [*organisation_ids, plan.organising_organisation_id]
+            )
+        )
+        current = set(plan.organisations.values_list("pk", flat=True))
+        if wanted != current:
+            if viewer.organisation_id != plan.organising_organisation_id:
+                raise ValidationError(
+                    {
+                        "organisations": _(
+                            "Solo la organización que impulsa el itinerario puede cambiar "
+                            "los participantes."
+                        )
+                    }
+                )
+            plan.organisations.set(wanted)
+    plan.version = version + 1
+    plan.save()
+    return plan
+
+
+def _check_own_category(viewer: Viewer, category: str) -> None:
+    if category not in dict(writable_categories(viewer.service)):
+        raise ValidationError(
+            {
+                "category": _(
+                    "Su servicio solo puede registrar acciones y compromisos en sus propias áreas."
+                )
+            }
+        )
+
+
+@transaction.atomic
+def plan_action_create(
+    *,
+    viewer: Viewer,
+    plan_id: int,
+    action_type: str,
+    description: str,
+    category: str,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+    review_date: dt.date | None = None,
+    resource_id: int | None = None,
+) -> PlanAction:
+    """An action of the viewer's own organisation and service."""
+    plan = _participant_plan(viewer, plan_id)
+    _check_own_category(viewer, category)
+    if (
+        resource_id is not None
+        and not Resource.objects.filter(pk=resource_id, is_active=True).exists()
+    ):
+        raise ValidationError({"resource": _("Elija un recurso activo del catálogo.")})
+    action = PlanAction(
+        plan=plan,
+        owner_organisation_id=viewer.organisation_id,
+        owner_service=viewer.service,
+        action_type=action_type,
+        description=(description or "").strip(),
+        category=category,
+        start_date=start_date,
+        end_date=end_date,
+        review_date=review_date,
+        resource_id=resource_id,
+        created_by_id=viewer.user_id,
+    )
+    try:
+        action.full_clean(exclude=["plan", "owner_organisation", "created_by", "resource"])
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from exc
+    action.save()
+    return action
+
+
+@transaction.atomic
+def plan_action_set_state(
+    *, viewer: Viewer, action_id: int, version: int, state: str
+) -> PlanAction:
+    """Only the organisation that owns the action changes its state."""
+    action = PlanAction.objects.select_for_update().filter(pk=action_id).first()
+    if action is None or action.owner_organisation_id != viewer.organisation_id:
+        raise PermissionDenied
+    _participant_plan(viewer, action.plan_id)
+    if state not in PlanAction.State.values:
+        raise ValidationError({"state": _("Elija un estado válido.")})
+    if action.version != version:
+        raise StaleVersion(_("esta acción"))
+    action.state = state
+    action.version = version + 1
+    action.save(update_fields=["state", "version", "updated_at"])
+    return action
+
+
+@transaction.atomic
+def commitment_create(
+    *, viewer: Viewer, plan_id: int, description: str, category: str
+) -> PlanCommitment:
+    """A commitment that the viewer's organisation will check."""
+    plan = _participant_plan(viewer, plan_id)
+    _check_own_category(viewer, category)
+    description = (description or "").strip()
+    if not description:
+        raise ValidationError({"description": _("Describa el compromiso.")})
+    return PlanCommitment.objects.create(
+        plan=plan,
+        description=description,
+        category=category,
+        checked_by_organisation_id=viewer.organisation_id,
+        checked_by_service=viewer.service,
+        created_by_id=viewer.user_id,
+    )
+
+
+@transaction.atomic
+def compliance_record(
+    *, viewer: Viewer, commitment_id: int, date: dt.date, complied: bool, note: str = ""
+) -> CommitmentCompliance:
+    """Recorded only by the organisation that checks the commitment."""
+    commitment = PlanCommitment.objects.filter(pk=commitment_id).first()
+    if commitment is None or commitment.checked_by_organisation_id != viewer.organisation_id:
+        raise PermissionDenied
+    _participant_plan(viewer, commitment.plan_id)
+    if date > timezone.localdate():
+        raise ValidationError({"date": _("La fecha no puede ser posterior a hoy.")})
+    return CommitmentCompliance.objects.create(
+        commitment=commitment,
+        date=date,
+        complied=complied,
+        note=(note or "").strip(),
+        recorded_by_id=viewer.user_id,
+        recorded_by_org_id=viewer.organisation_id,
+    )
+
+
+# --- Comisiones -----------------------------------------------------------------------------------
+
+
+def _may_use_conference(viewer: Viewer, conference: CaseConference) -> bool:
+    return (
+        conference.organising_organisation_id == viewer.organisation_id
+        or conference.attendees.filter(
+            user_id=viewer.user_id,
+            organisation_id=viewer.organisation_id,
+        ).exists()
+    )
+
+
+@transaction.atomic
+def conference_create(
+    *,
+    viewer: Viewer,
+    title: str,
+    date: dt.date,
+    kind: str = CaseConference.Kind.TECHNICAL,
+    community_code: str | None = None,
+    territory: str = "",
+    attendee_membership_ids: list[int] | None = None,
+) -> CaseConference:
+    """The viewer's organisation convenes and the viewer attends; attendees are memberships."""
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": _("Indique el título de la comisión.")})
+    conference = CaseConference.objects.create(
+        kind=kind,
+        date=date,
+        title=title,
+        community_id=community_code or viewer.community_code,
+        territory=(territory or "").strip(),
+        organising_organisation_id=viewer.organisation_id,
+        created_by_id=viewer.user_id,
+    )
+    pairs = {(viewer.user_id, viewer.organisation_id)}
+    memberships = Membership.objects.filter(
+        pk__in=attendee_membership_ids or [], is_active=True, organisation__is_active=True
+    )
+    pairs.update(memberships.values_list("user_id", "organisation_id"))
+    ConferenceAttendee.objects.bulk_create(
+        [
+            ConferenceAttendee(conference=conference, user_id=u, organisation_id=o)
+            for u, o in sorted(pairs)
+        ]
+    )
+    return conference
+
+
+@transaction.atomic
+def conference_case_add(*, viewer: Viewer, conference_id: int, person_id: int) -> ConferenceCase:
+    """An attendee presents a person their organisation attends."""
+    conference = CaseConference.objects.filter(pk=conference_id).first()
+    if conference is None or not _may_use_conference(viewer, conference):
+        raise PermissionDenied
+    if not organisation_attends(viewer.organisation_id, person_id):
+        raise ValidationError(
+            _("Solo puede presentar casos de personas que atiende su organización.")
+        )
+    if ConferenceCase.objects.filter(conference=conference, person_id=person_id).exists():
+        raise ValidationError(_("Este caso ya está en la comisión."))
+    try:
+        with transaction.atomic():
+            return ConferenceCase.objects.create(
+                conference=conference,
+                person_id=person_id,
+                presented_by_organisation_id=viewer.organisation_id,
+                presented_by_id=viewer.user_id,
+            )
+    except IntegrityError as exc:
+        raise ValidationError(_("Este caso ya está en la comisión.")) from exc
+
+
+@transaction.atomic
+def agreement_create(*, viewer: Viewer, case_id: int, text: str) -> ConferenceAgreement:
+    case = ConferenceCase.objects.select_related("conference").filter(pk=case_id).first()
+    if case is None or not _may_use_conference(viewer, case.conference):
+        raise PermissionDenied
+    if not organisation_attends(viewer.organisation_id, case.person_id):
+        raise PermissionDenied
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("Escriba el acuerdo.")})
+    return ConferenceAgreement.objects.create(
+        case=case,
+        text=text,
+        recorded_by_id=viewer.user_id,
+        recorded_by_org_id=viewer.organisation_id,
+        recorded_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def agreement_to_action(
+    *,
+    viewer: Viewer,
+    agreement_id: int,
+    plan_id: int,
+    action_type: str,
+    category: str,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+    review_date: dt.date | None = None,
+    resource_id: int | None = None,
+) -> PlanAction:
+    """Turn an agreement into an action of the viewer's service in one of the person's plans."""
+    agreement = (
+        ConferenceAgreement.objects.select_for_update()
+        .select_related("case__conference")
+        .filter(pk=agreement_id)
+        .first()
+    )
+    if agreement is None or not _may_use_conference(viewer, agreement.case.conference):
+        raise PermissionDenied
+    if agreement.plan_action_id is not None:
+        raise ValidationError(_("Este acuerdo ya se convirtió en una acción del itinerario."))
+    plan = JointPlan.objects.filter(pk=plan_id, person_id=agreement.case.person_id).first()
+    if plan is None:
+        raise ValidationError({"plan": _("Elija un itinerario de esta persona.")})
+    action = plan_action_create(
+        viewer=viewer,
+        plan_id=plan.pk,
+        action_type=action_type,
+        description=agreement.text,
+        category=category,
+        start_date=start_date,
+        end_date=end_date,
+        review_date=review_date,
+        resource_id=resource_id,
+    )
+    agreement.plan_action = action
+    agreement.save(update_fields=["plan_action"])
+    return action
+
+
+# --- Mapa de recursos -----------------------------------------------------------------------------
+
+
+RESOURCE_FIELDS = (
+    "name",
+    "owner_organisation",
+    "description",
+    "community",
+    "province",
+    "municipality",
+    "target_group",
+    "eligibility",
+    "places",
+    "funding_source",
+    "start_date",
+    "end_date",
+    "contact",
+    "is_active",
+)
+
+
+def may_edit_resource(
+    viewer: Viewer, resource: Resource | None = None, community_code: str | None = None
+) -> bool:
+    """Administrators edit any resource; coordinators those of their own autonomous community."""
+    if viewer.role == Role.ADMINISTRATOR:
+        return True
+    if viewer.role != Role.COORDINATOR:
+        return False
+    community = resource.community_id if resource is not None else community_code
+    return community in (None, viewer.community_code)
+
+
+@transaction.atomic
+def resource_save(
+    *, viewer: Viewer, data: dict[str, Any], resource: Resource | None = None
+) -> Resource:
+    if resource is not None and not may_edit_resource(viewer, resource):
+        raise PermissionDenied
+    target = resource or Resource()
+    for name, value in data.items():
+        if name not in RESOURCE_FIELDS:
+            raise ValueError(name)
+        setattr(target, name, value)
+    if not may_edit_resource(viewer, community_code=target.community_id):
+        raise ValidationError(
+            {"community": _("Solo puede registrar recursos de su comunidad autónoma.")}
+        )
+    municipality = target.municipality
+    if municipality is not None:
+        if target.province_id and municipality.province_id != target.province_id:
+            raise ValidationError(
+                {"municipality": _("El municipio no pertenece a la provincia indicada.")}
+            )
+        target.province_id = municipality.province_id
+    if target.province is not None and target.province.community_id != target.community_id:
+        raise ValidationError(
+            {"province": _("La provincia no pertenece a la comunidad autónoma indicada.")}
+        )
+    target.full_clean()
+    target.save()
+    return target
