@@ -49,8 +49,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 class ConsentQuerySet(models.QuerySet):
     def in_force_at(self, moment: dt.datetime) -> ConsentQuerySet:
         day = timezone.localdate(moment)
-        return self.filter(
-            valid_from__lte=day, valid_until__gte=day, revocation__isnull=True, superseded_by__isnull=True,
+        return self.filter(valid_from__lte=day, valid_until__gte=day, superseded_by__isnull=True).filter(
+            models.Q(revocation__isnull=True) | models.Q(revocation__revoked_at__gt=moment)
         )
 
 

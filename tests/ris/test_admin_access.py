@@ -130,6 +130,9 @@ def rows(administrator, social_worker, social_services_centre, employment_office
         reason="Persona desorientada en urgencias sin documentación.",
         expires_at=timezone.now() + dt.timedelta(hours=1),
     )
+    from tests.coordination.builders import coordination_rows
+
+    coordination_rows(person=person, sender=social_services_centre, receiver=employment_office, user=social_worker)
     return person
 
 
