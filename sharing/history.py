@@ -1,19 +1,60 @@
 """The change history of a record, filtered like the record itself.
 
-Each event carries the person, category and recording service it belongs to
-(``get_additional_data`` on the models). Only events of categories the viewer sees
-in full are shown, with their changed fields; events of indicator or hidden
-categories are left out, so the history is never a side door.
+Each event carries the person (or household), category and recording service it
+belongs to (``get_additional_data`` on the models). An event is shown only when
+its pair (category, recording service) is decided ``full`` for the viewer, and
+then only the changed fields whose own catalogue category is full too (a
+household row mixes composition and economy). Entries restricted by another
+service (origin block) keep their history to themselves. So the history is never
+a side door to what the record page hides.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from auditlog.models import LogEntry
 from django.db.models import Q
 
-from cases.models import HouseholdMember
+from cases.catalogue import field_catalogue
+from cases.models import HouseholdMember, ServiceEntry
 
+from .categories import BY_CODE, COMMON
 from .policy import FULL, Facts, decide_all
+
+
+def _pair_for_field(category: str, event_source: str) -> tuple[str, str]:
+    owner = BY_CODE[category].owner_service
+    if category == "ficha_basica":
+        return category, COMMON
+    return category, (event_source if owner == COMMON else owner)
+
+
+def _describe(value) -> tuple[object, object]:
+    """auditlog stores [old, new] for fields and a dict for many-to-many changes."""
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return value[0], value[1]
+    if isinstance(value, dict):
+        objects = ", ".join(str(o) for o in value.get("objects", []))
+        operation = {"add": "+", "delete": "−"}.get(value.get("operation"), value.get("operation", ""))
+        return "", f"{operation} {objects}".strip()
+    return "", value
+
+
+def _restricted_objects(events: list[LogEntry], facts: Facts) -> set[tuple[int, str]]:
+    """(content type, pk) of entries another service has restricted: one query per model involved."""
+    by_model: dict[type, list[str]] = defaultdict(list)
+    for event in events:
+        model = event.content_type.model_class()
+        source = event.additional_data.get("source")
+        if model and issubclass(model, ServiceEntry) and source not in (COMMON, facts.viewer.service):
+            by_model[model].append(event.object_pk)
+    restricted: set[tuple[int, str]] = set()
+    for model, pks in by_model.items():
+        content_type_id = next(e.content_type_id for e in events if e.content_type.model_class() is model)
+        for pk in model.objects.filter(pk__in=pks, restricted=True).values_list("pk", flat=True):
+            restricted.add((content_type_id, str(pk)))
+    return restricted
 
 
 def history_for(facts: Facts, limit: int = 200) -> list[dict]:
@@ -29,32 +70,45 @@ def history_for(facts: Facts, limit: int = 200) -> list[dict]:
     visible = Q()
     for category, source in full_pairs:
         visible |= Q(additional_data__category=category, additional_data__source=source)
-    events = (
+    if {("unidad_convivencia", "social"), ("situacion_economica", "social")} & full_pairs:
+        # A household row mixes composition and economy: its fields are filtered one by one below.
+        visible |= Q(additional_data__household_id__isnull=False, additional_data__person_id__isnull=True)
+    events = list(
         LogEntry.objects.filter(condition).filter(visible)
         .select_related("actor", "content_type")
         .order_by("-timestamp")[:limit]
     )
+    restricted = _restricted_objects(events, facts)
+    catalogue = field_catalogue()
     rows = []
     for event in events:
+        if (event.content_type_id, str(event.object_pk)) in restricted:
+            continue
         model = event.content_type.model_class()
+        label_of = f"{model._meta.app_label}.{model._meta.object_name}" if model else ""
+        fields_catalogue = catalogue.get(label_of, {})
+        source = event.additional_data.get("source", "")
         changes = event.changes_dict if isinstance(event.changes_dict, dict) else {}
         fields = []
-        for name, (old, new) in changes.items():
+        for name, value in changes.items():
+            category = fields_catalogue.get(name)
+            if category is None or _pair_for_field(category, source) not in full_pairs:
+                continue
+            old, new = _describe(value)
             try:
-                label = str(model._meta.get_field(name).verbose_name) if model else name
+                label = str(model._meta.get_field(name).verbose_name)
             except Exception:  # a field removed since the event was written
                 label = name
             fields.append({"name": name, "label": label, "old": old, "new": new})
+        if changes and not fields:
+            continue  # every changed field belongs to a category the viewer does not see in full
         rows.append({
             "at": event.timestamp,
             "actor": str(event.actor) if event.actor_id else "",
             "action": event.get_action_display(),
             "what": str(model._meta.verbose_name) if model else event.content_type.model,
             "category": event.additional_data.get("category"),
-            "source": event.additional_data.get("source"),
+            "source": source,
             "fields": fields,
         })
     return rows
-
-
-__all__ = ["history_for"]

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import MinimumIncome
 from consent.models import Consent, LegalBasis, Objection
 from consent.purposes import PURPOSE_CODES, Purpose
-from ris.accounts.models import ServiceKind
+from ris.accounts.models import Role, ServiceKind
 from ris.accounts.viewer import Viewer
 
 from .categories import BY_CODE, CATEGORIES, COMMON, CRIMINAL, SPECIAL
@@ -229,6 +229,9 @@ def load_matrix(*, role: str, community_code: str) -> dict[str, str]:
 
 
 def active_break_glass_id(*, viewer: Viewer, person_id: int, moment: dt.datetime) -> int | None:
+    """Emergency access serves only the social worker role that opened it, not the user's other roles."""
+    if viewer.role != Role.SOCIAL_WORKER:
+        return None
     return (
         BreakGlassAccess.objects.filter(
             user_id=viewer.user_id, organisation_id=viewer.organisation_id, person_id=person_id,
