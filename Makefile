@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEVSTACK := $(PY) -m ris.devstack
 
-.PHONY: venv install run test browser-deps lint bench down clean lock
+.PHONY: venv install run test browser-deps node-deps lint bench down clean lock
 
 venv install: $(STAMP)
 
@@ -22,8 +22,19 @@ $(STAMP): requirements.lock pyproject.toml
 run: install
 	$(DEVSTACK) run
 
-test: install browser-deps
+test: install browser-deps node-deps
 	$(DEVSTACK) test
+
+# axe-core, from the npm registry, is injected into pages by the accessibility checks.
+node-deps:
+	@if [ -f node_modules/axe-core/axe.min.js ]; then \
+		echo "node-deps: axe-core present"; \
+	elif command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --silent \
+		|| echo "node-deps: WARNING: npm ci failed; accessibility checks will skip"; \
+	else \
+		echo "node-deps: WARNING: npm is missing; accessibility checks will skip (install Node.js and npm)"; \
+	fi
 
 # Debian's Chromium for the browser tests; they skip, saying why, when it is missing.
 browser-deps:

@@ -84,6 +84,19 @@ def bench_record() -> None:
     print(f"{'cost of sharing (ratio, aim < 1.3x)':<52} {shared / plain:.2f}x")
 
 
+def optional(module: str) -> None:
+    """Run bench/<module>.py's main() when that benchmark exists."""
+    import importlib
+
+    try:
+        bench = importlib.import_module(f"bench.{module}")
+    except ModuleNotFoundError:
+        return
+    bench.main()
+
+
 if __name__ == "__main__":
     ensure_world()
     bench_record()
+    for name in ("http_bench", "search_bench", "alerts_bench", "pilots_bench"):
+        optional(name)
