@@ -8,7 +8,8 @@ transaction, and is what list queries join on.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.contrib.auth.models import Permission
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -36,15 +37,26 @@ def enrolment_close(*, enrolment: Enrolment) -> None:
     remove_perm(VIEW_PERSON, enrolment.organisation.group, enrolment.person)
 
 
+def _group_and_permission(organisation_id: int) -> dict:
+    """Scalar subqueries, so the planner sees two equality filters on the permission index
+    instead of joins it misestimates on a large population."""
+    return {
+        "group_id": Subquery(Organisation.objects.filter(pk=organisation_id).values("group_id")[:1]),
+        "permission_id": Subquery(
+            Permission.objects.filter(codename="view_person", content_type__app_label="cases").values("pk")[:1]
+        ),
+    }
+
+
 def persons_attended_by(organisation_id: int) -> QuerySet[Person]:
     """The caseload as a queryset, filtered in SQL through the guardian table."""
-    granted = PersonGroupObjectPermission.objects.filter(
-        group__organisation__id=organisation_id, permission__codename="view_person",
-    ).values("content_object_id")
+    granted = PersonGroupObjectPermission.objects.filter(**_group_and_permission(organisation_id)).values(
+        "content_object_id"
+    )
     return Person.objects.filter(pk__in=granted)
 
 
 def organisation_attends(organisation_id: int, person_id: int) -> bool:
     return PersonGroupObjectPermission.objects.filter(
-        group__organisation__id=organisation_id, permission__codename="view_person", content_object_id=person_id,
+        content_object_id=person_id, **_group_and_permission(organisation_id)
     ).exists()
