@@ -19,6 +19,9 @@ ENTRY_METADATA = (
 
 _FICHA = "ficha_basica"
 
+#: The fields of an attachment that the record shows (the file itself is a download).
+ATTACHMENT_FIELDS = ("kind", "title", "original_name", "size", "sha256")
+
 FIELDS: dict[str, dict[str, str]] = {
     "cases.Person": {
         **{f: _FICHA for f in (
@@ -51,6 +54,11 @@ FIELDS: dict[str, dict[str, str]] = {
         "end_date": "unidad_convivencia",
         "months_worked_last_year": "situacion_economica",
     },
+    # An attachment belongs to the category chosen on each row (Attachment.category), which is
+    # what sharing decides on; the table needs one code per field, so it files them under the
+    # diary, the one category every service records.
+    "cases.Attachment": {f: "atenciones" for f in (*ENTRY_METADATA, "category", *ATTACHMENT_FIELDS, "file",
+                                                   "content_type")},
 }
 
 _SECTION_FIELDS: dict[str, tuple[str, ...]] = {

@@ -684,3 +684,73 @@ SECTION_MODELS: tuple[type[ServiceEntry], ...] = (
     SocialFolderIntervention, CompanyIntermediation, ChildPovertyDetection,
     DiaryEntry,
 )
+
+
+# --- Documentos adjuntos -------------------------------------------------------------------
+
+def _attachment_category_choices() -> list[tuple[str, str]]:
+    from sharing.categories import CATEGORIES
+
+    return [(c.code, c.label) for c in CATEGORIES if c.code != "ficha_basica"]
+
+
+class Attachment(ServiceEntry):
+    """A document attached to the record (padrón certificate, resolution, copy of an ID...).
+
+    Unlike the sections, an attachment has no fixed category: the service that uploads it
+    chooses the category it belongs to (one it owns, or the common diary), and the document
+    is then shown, downloaded and logged exactly like that category's entries. ``CATEGORY``
+    is deliberately empty so that code that reads a class-level category fails instead of
+    misfiling attachments: always use ``category`` (per row). Not in ``SECTION_MODELS`` for
+    the same reason; ``sharing.record`` reads it on its own (decision 0009).
+    """
+
+    CATEGORY = ""
+
+    class Kind(models.TextChoices):
+        PADRON = "padron", _("Certificado de empadronamiento")
+        RESOLUTION = "resolucion", _("Resolución administrativa")
+        IDENTITY = "documento_identidad", _("Copia del documento de identidad")
+        REPORT = "informe", _("Informe")
+        OTHER = "otro", _("Otro documento")
+
+    category = models.CharField(_("área de información"), max_length=40, choices=_attachment_category_choices)
+    kind = models.CharField(_("tipo de documento"), max_length=20, choices=Kind.choices)
+    title = models.CharField(_("descripción"), max_length=200)
+    file = models.FileField(_("archivo"), upload_to="attachments/%Y/%m/", blank=True)
+    original_name = models.CharField(_("nombre del archivo"), max_length=255, blank=True)
+    content_type = models.CharField(_("tipo de contenido"), max_length=60, blank=True)
+    size = models.PositiveIntegerField(_("tamaño (bytes)"), default=0)
+    sha256 = models.CharField(_("huella SHA-256"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("documento adjunto")
+        verbose_name_plural = _("documentos adjuntos")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["person", "category"], name="attachment_person_category_idx")]
+
+    def get_additional_data(self) -> dict:
+        return {"person_id": self.person_id, "category": self.category, "source": self.recorded_by_service}
+
+    @classmethod
+    def category_code(cls) -> str:
+        raise TypeError("An attachment's category is chosen per row: read Attachment.category")
+
+    def clean(self) -> None:
+        from sharing.categories import BY_CODE, COMMON
+
+        meta = BY_CODE.get(self.category)
+        if meta is not None and self.recorded_by_service and meta.owner_service not in (
+            COMMON, self.recorded_by_service,
+        ):
+            raise ValidationError({"category": _("Su servicio solo puede adjuntar documentos a las áreas que "
+                                                  "registra.")})
+
+
+def _register_attachment_history() -> None:
+    from auditlog.registry import auditlog
+
+    auditlog.register(Attachment, exclude_fields=["created_at", "updated_at", "version"])
+
+
+_register_attachment_history()

@@ -6,7 +6,7 @@ from django.urls import path
 from consent import views as consent_views
 from sharing import views as sharing_views
 
-from . import views
+from . import record_views, views
 
 app_name = "workspace"
 
@@ -14,12 +14,40 @@ urlpatterns = [
     # cases.views: start pages, search, registration
     path("", views.workspace_home, name="home"),
     path("coordinacion/", views.coordinator_home, name="coordinator"),
-    # record pages
-    path("personas/<int:person_id>/", views.person_record, name="person_record"),
-    path("personas/<int:person_id>/historial/", views.person_history, name="person_history"),
+    path("buscar/", views.person_search, name="person_search"),
+    path("personas/nueva/", views.person_register, name="person_register"),
+    path("personas/vincular/", views.person_link_request, name="person_link_request"),
+    path("personas/fusionar/", views.person_merge, name="person_merge"),
+    # record pages (cases.record_views)
+    path("personas/<int:person_id>/", record_views.person_record, name="person_record"),
+    path("personas/<int:person_id>/historial/", record_views.person_history, name="person_history"),
+    path("personas/<int:person_id>/ficha/", record_views.person_update, name="person_update"),
+    path("personas/<int:person_id>/secciones/<slug:section>/nueva/", record_views.entry_create,
+         name="entry_create"),
+    path("personas/<int:person_id>/secciones/<slug:section>/<int:entry_id>/", record_views.entry_update,
+         name="entry_update"),
+    path("personas/<int:person_id>/documentos/nuevo/", record_views.attachment_create, name="attachment_create"),
+    path("personas/<int:person_id>/documentos/<int:attachment_id>/", record_views.attachment_download,
+         name="attachment_download"),
+    path("personas/<int:person_id>/informe-social.pdf", record_views.social_report_pdf, name="social_report_pdf"),
+    path("personas/<int:person_id>/derivaciones/<int:referral_id>/resumen.pdf", record_views.referral_summary_pdf,
+         name="referral_summary_pdf"),
+    path("personas/<int:person_id>/itinerarios/<int:plan_id>/itinerario.pdf", record_views.joint_plan_pdf,
+         name="joint_plan_pdf"),
     # consent
+    path("personas/<int:person_id>/consentimientos/nuevo/", consent_views.consent_create, name="consent_create"),
     path("personas/<int:person_id>/consentimientos/<int:consent_id>/justificante/",
          consent_views.consent_receipt, name="consent_receipt"),
+    path("personas/<int:person_id>/consentimientos/<int:consent_id>/justificante.pdf",
+         consent_views.consent_receipt_pdf, name="consent_receipt_pdf"),
+    path("personas/<int:person_id>/consentimientos/<int:consent_id>/revocar/", consent_views.consent_revoke,
+         name="consent_revoke"),
+    path("personas/<int:person_id>/consentimientos/<int:consent_id>/corregir/", consent_views.consent_correct,
+         name="consent_correct"),
+    path("personas/<int:person_id>/consentimientos/<int:consent_id>/alcance/", consent_views.consent_scope,
+         name="consent_scope"),
+    path("personas/<int:person_id>/consentimientos/<int:consent_id>/documento/", consent_views.consent_document,
+         name="consent_document"),
     # sharing
     path("emergencia/", sharing_views.break_glass, name="break_glass"),
 ]

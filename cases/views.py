@@ -1,35 +1,299 @@
-from django.core.paginator import Paginator
-from django.shortcuts import render
+"""The staff workspace (/espacio/): start pages, search, registration, the record pages, and
+the administrators' merge page.
+
+Thin views: parse, call one selector or service, render. Every view declares who may
+use it; anyone else gets a 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from ris.accounts.access import role_required
 from ris.accounts.models import Role
-from sharing.caseload import persons_attended_by
+from sharing.caseload import organisation_attends
+
+from . import selectors
+from .forms import ConfirmNewPersonForm, MergeForm, PersonRegistrationForm, SearchForm
+from .merge import MergeRefused, surviving_id
+from .merge import person_merge as merge_records
+from .models import Person
+from .search import find_by_identity, lookup_outside_caseload, parse_query, search_caseload
 
 STAFF_ROLES = (Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR, Role.COORDINATOR)
+CASEWORKER_ROLES = (Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR)
+
+#: The person a "link through a referral" request was verified for (set by person_link_request,
+#: read by coordination's referral form when it exists).
+LINK_SESSION_KEY = "ris_link_person_id"
+#: coordination's page that starts the link through a referral, if that app provides it.
+LINK_REFERRAL_URL_NAME = "coordination:referral_link_request"
 
 
-@role_required(Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR)
+def _request_id(request) -> str:
+    return getattr(request, "id", "")
+
+
+# --- Start pages ----------------------------------------------------------------------------------
+
+
+@role_required(*CASEWORKER_ROLES)
 def workspace_home(request):
     viewer = request.viewer
-    persons = persons_attended_by(viewer.organisation_id).order_by("last_name_1", "last_name_2", "first_name")
-    page = Paginator(persons.only("id", "first_name", "last_name_1", "last_name_2", "birth_date"), 25).get_page(
-        request.GET.get("page")
+    caseload = selectors.caseload_page(
+        organisation_id=viewer.organisation_id,
+        user_id=viewer.user_id,
+        sort=request.GET.get("orden"),
+        page_number=request.GET.get("page"),
     )
-    return render(request, "cases/workspace_home.html", {"page": page})
+    context = {
+        "caseload": caseload,
+        "record_url_name": "workspace:person_record",
+        "list_url": request.path,
+    }
+    if request.htmx:
+        return render(request, "cases/_caseload_table.html", context)
+    return render(request, "cases/workspace_home.html", context)
 
 
 @role_required(Role.COORDINATOR)
 def coordinator_home(request):
     viewer = request.viewer
-    total = persons_attended_by(viewer.organisation_id).count()
-    return render(request, "cases/coordinator_home.html", {"caseload_size": total})
+    summary = selectors.coordinator_summary(
+        organisation_id=viewer.organisation_id, user_id=viewer.user_id
+    )
+    return render(
+        request,
+        "cases/coordinator_home.html",
+        {"summary": summary, "caseload_size": summary.caseload_size},
+    )
+
+
+# --- Search ---------------------------------------------------------------------------------------
+
+
+@role_required(*STAFF_ROLES)
+def person_search(request):
+    form = SearchForm(request.GET or None)
+    result = None
+    if form.is_valid() and form.cleaned_data["q"]:
+        result = search_caseload(
+            viewer=request.viewer,
+            query=parse_query(form.cleaned_data["q"]),
+            request_id=_request_id(request),
+        )
+    context = {"form": form, "result": result}
+    if request.htmx:
+        return render(request, "cases/_search_results.html", context)
+    return render(request, "cases/person_search.html", context)
+
+
+# --- Registration ---------------------------------------------------------------------------------
+
+
+def _link_context(document: str, birth_date) -> dict:
+    return {"link_document": document, "link_birth_date": birth_date}
+
+
+@role_required(*CASEWORKER_ROLES)
+def person_register(request):
+    """New person: valid form → same document anywhere? → similar in the caseload? → create."""
+    viewer = request.viewer
+    form = PersonRegistrationForm(request.POST or None)
+    context: dict = {"form": form, "duplicates": [], "confirm": None}
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "cases/person_register.html", context)
+
+    data = form.person_data()
+    if data["document_number"]:
+        existing = (
+            Person.objects.filter(document_number=data["document_number"])
+            .values_list("pk", "birth_date")
+            .first()
+        )
+        if existing is not None:
+            person_id = surviving_id(existing[0])
+            if organisation_attends(viewer.organisation_id, person_id):
+                context["attended_person_id"] = person_id
+                return render(request, "cases/person_register.html", context)
+            lookup_outside_caseload(
+                viewer=viewer,
+                document=data["document_number"],
+                birth_date=existing[1],
+                context="registration",
+                request_id=_request_id(request),
+            )
+            if existing[1] != data["birth_date"]:
+                form.add_error(
+                    "document_number",
+                    _(
+                        "Ya hay una persona registrada con ese documento, pero con otra fecha "
+                        "de nacimiento. Compruebe el número del documento y la fecha."
+                    ),
+                )
+                return render(request, "cases/person_register.html", context)
+            context.update(
+                exists_elsewhere=True, **_link_context(data["document_number"], data["birth_date"])
+            )
+            return render(request, "cases/person_register.html", context)
+
+    duplicates = selectors.likely_duplicates(
+        organisation_id=viewer.organisation_id,
+        first_name=data["first_name"],
+        last_name_1=data["last_name_1"],
+        last_name_2=data["last_name_2"],
+        birth_date=data["birth_date"],
+    )
+    seen = {
+        int(x) for x in request.POST.get("duplicates_seen", "").split(",") if x.strip().isdigit()
+    }
+    if duplicates:
+        confirm = ConfirmNewPersonForm(request.POST if "confirm_new" in request.POST else None)
+        all_seen = {p.pk for p in duplicates} <= seen
+        if not (confirm.is_bound and confirm.is_valid() and all_seen):
+            if confirm.is_bound and confirm.is_valid() and not all_seen:
+                confirm = ConfirmNewPersonForm()  # new similar persons appeared: look at them first
+            context.update(
+                duplicates=duplicates,
+                confirm=confirm,
+                duplicates_seen=",".join(str(p.pk) for p in duplicates),
+            )
+            return render(request, "cases/person_register.html", context)
+
+    from .services import person_register as register
+
+    try:
+        person = register(viewer=viewer, data=data)
+    except ValidationError as exc:
+        for field_name, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
+            for error in errors:
+                form.add_error(field_name if field_name in form.fields else None, error)
+        return render(request, "cases/person_register.html", context)
+    messages.success(
+        request,
+        _(
+            "Persona dada de alta. Su organización la atiende y usted es su profesional "
+            "de referencia."
+        ),
+    )
+    return redirect("workspace:person_record", person_id=person.pk)
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def person_link_request(request):
+    """After "esta persona ya consta en el sistema": link the existing record through a referral."""
+    from sharing.forms import ExactLookupForm
+
+    form = ExactLookupForm(
+        {
+            "document_number": request.POST.get("document_number", ""),
+            "birth_date": request.POST.get("birth_date", ""),
+        }
+    )
+    if not form.is_valid():
+        raise Http404
+    document, birth_date = form.cleaned_data["document_number"], form.cleaned_data["birth_date"]
+    person_id = find_by_identity(document=document, birth_date=birth_date)
+    if person_id is not None and organisation_attends(request.viewer.organisation_id, person_id):
+        return redirect("workspace:person_record", person_id=person_id)
+    person_id = lookup_outside_caseload(
+        viewer=request.viewer,
+        document=document,
+        birth_date=birth_date,
+        context="referral",
+        request_id=_request_id(request),
+    )
+    if person_id is None:
+        raise Http404
+    request.session[LINK_SESSION_KEY] = person_id
+    try:
+        return redirect(reverse(LINK_REFERRAL_URL_NAME))
+    except NoReverseMatch:
+        return render(request, "cases/person_link_request.html", {})
+
+
+# --- Merge (administrators) -----------------------------------------------------------------------
+
+
+@role_required(Role.ADMINISTRATOR)
+def person_merge(request):
+    """Merge two records of one person: a preview (the merge, rolled back), then the merge."""
+    from django.contrib import admin
+
+    if not admin.site.has_permission(request):  # the admin's rule: staff and administrator role
+        raise Http404
+    if request.method == "POST":
+        form = MergeForm(request.POST)
+    else:
+        form = (
+            MergeForm(
+                {
+                    "surviving": request.GET.get("permanece", ""),
+                    "merged": request.GET.get("fusionado", ""),
+                    "reason": "",
+                }
+            )
+            if request.GET
+            else MergeForm()
+        )
+    report = None
+    if form.is_bound and form.is_valid():
+        surviving, merged = form.cleaned_data["surviving"], form.cleaned_data["merged"]
+        confirmed = request.method == "POST" and "confirm" in request.POST
+        try:
+            report = merge_records(
+                viewer=request.viewer,
+                surviving_id=surviving,
+                merged_id=merged,
+                reason=form.cleaned_data["reason"],
+                dry_run=not confirmed,
+            )
+        except MergeRefused as exc:
+            form.add_error("reason" if exc.code == "reason" else None, exc.messages[0])
+            if exc.code == "reason":  # keep the preview on the page while the reason is added
+                report = merge_records(
+                    viewer=request.viewer,
+                    surviving_id=surviving,
+                    merged_id=merged,
+                    reason="",
+                    dry_run=True,
+                )
+        else:
+            if confirmed:
+                messages.success(
+                    request,
+                    _("Registros fusionados: %(merged)s → %(surviving)s.")
+                    % {"merged": merged, "surviving": surviving},
+                )
+                return redirect("admin:cases_person_change", surviving)
+    context = {
+        **admin.site.each_context(request),
+        "form": form,
+        "report": report,
+        "title": _("Fusionar dos registros de la misma persona"),
+    }
+    return render(request, "cases/person_merge.html", context)
+
+
+# --- The record: superseded by cases.record_views (the URLconf uses those), kept unchanged until re
 
 
 def _purpose_from(request) -> str:
     from consent.purposes import Purpose
 
     purpose = request.GET.get("finalidad", Purpose.FOLLOW_UP)
-    return purpose if purpose in Purpose.values and purpose != Purpose.EVALUATION else Purpose.FOLLOW_UP
+    return (
+        purpose
+        if purpose in Purpose.values and purpose != Purpose.EVALUATION
+        else Purpose.FOLLOW_UP
+    )
 
 
 def _render_record(request, template: str, person_id: int):
@@ -38,8 +302,13 @@ def _render_record(request, template: str, person_id: int):
     from sharing.record import record_for
 
     purpose = _purpose_from(request)
-    record = record_for(viewer=request.viewer, person_id=person_id, purpose=purpose, channel=Channel.WEB,
-                        request_id=getattr(request, "id", ""))
+    record = record_for(
+        viewer=request.viewer,
+        person_id=person_id,
+        purpose=purpose,
+        channel=Channel.WEB,
+        request_id=getattr(request, "id", ""),
+    )
     purposes = [(p.value, p.label) for p in Purpose if p != Purpose.EVALUATION]
     return render(request, template, {"record": record, "purpose": purpose, "purposes": purposes})
 
@@ -60,6 +329,13 @@ def person_history(request, person_id: int):
     from sharing.models import Channel
     from sharing.record import visible_person
 
-    facts = visible_person(viewer=request.viewer, person_id=person_id, purpose=_purpose_from(request),
-                           channel=Channel.WEB, request_id=getattr(request, "id", ""))
-    return render(request, "cases/person_history.html", {"events": history_for(facts), "person_id": person_id})
+    facts = visible_person(
+        viewer=request.viewer,
+        person_id=person_id,
+        purpose=_purpose_from(request),
+        channel=Channel.WEB,
+        request_id=getattr(request, "id", ""),
+    )
+    return render(
+        request, "cases/person_history.html", {"events": history_for(facts), "person_id": person_id}
+    )

@@ -1,24 +1,257 @@
-from django.shortcuts import get_object_or_404, render
+"""The consent workflow, from the person's record: record, correct, revoke, print, and see the effect.
 
+Writes go through ``consent.services`` (``consent_record``, ``consent_correct``,
+``consent_revoke``). Consents are metadata of the sharing: every organisation that
+attends the person sees them. After recording or revoking, the scope page shows at once
+what each organisation attending the person now gets, computed by the policy decision
+point itself (``sharing.policy.load_facts`` + ``decide_all``) for a representative
+viewer of each organisation: at most one evaluation per attending organisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from cases.models import Person
+from cases.record_views import (
+    CASEWORKER_ROLES,
+    attended_person,
+    consent_lines,
+    own_space,
+    pdf_response,
+    space_of,
+)
 from ris.accounts.access import role_required
-from ris.accounts.models import Role
-from sharing.models import Channel
-from sharing.record import visible_person
+from ris.accounts.models import Organisation, Role, ServiceKind
+from ris.accounts.viewer import Viewer
+from sharing.categories import BY_CODE, COMMON
+from sharing.models import Channel, PersonGroupObjectPermission
+from sharing.policy import FULL, INDICATOR, decide_all, load_facts
+from sharing.record import SERVICE_LABELS, visible_person
 
-from .models import Consent
+from . import services
+from .forms import PERSON_PURPOSE_CHOICES, ConsentForm, RevocationForm, ScopePurposeForm
+from .models import Consent, ConsentState
 from .purposes import Purpose
 
 RECEIPT_ROLES = (Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR, Role.NGO_TECHNICIAN, Role.COORDINATOR)
+CONSENT_WRITERS = CASEWORKER_ROLES
+
+#: Who stands for an organisation when we show what it can see: its caseworker role.
+REPRESENTATIVE_ROLE = {
+    ServiceKind.SOCIAL: Role.SOCIAL_WORKER,
+    ServiceKind.EMPLOYMENT: Role.EMPLOYMENT_COUNSELLOR,
+    ServiceKind.THIRD_SECTOR: Role.NGO_TECHNICIAN,
+}
 
 
-@role_required(*RECEIPT_ROLES)
-def consent_receipt(request, person_id: int, consent_id: int):
-    """Printable receipt of a consent, for the person (only for organisations that attend them)."""
-    visible_person(viewer=request.viewer, person_id=person_id, purpose=Purpose.FOLLOW_UP, channel=Channel.WEB,
-                   request_id=getattr(request, "id", ""))
-    consent = get_object_or_404(
-        Consent.objects.select_related("person", "recorded_by", "recorded_by_org", "supersedes")
+def _request_id(request) -> str:
+    return getattr(request, "id", "")
+
+
+def _consent_of(person_id: int, consent_id: int) -> Consent:
+    return get_object_or_404(
+        Consent.objects.select_related("person", "recorded_by", "recorded_by_org", "supersedes", "revocation",
+                                       "superseded_by")
         .prefetch_related("grantee_organisations"),
         pk=consent_id, person_id=person_id,
     )
-    return render(request, "consent/receipt.html", {"consent": consent})
+
+
+def _grantable_organisations(viewer: Viewer):
+    return Organisation.objects.filter(is_active=True, community_id=viewer.community_code).order_by("kind", "name")
+
+
+# --- What each organisation attending the person can see now -----------------------------------------
+
+
+@dataclass
+class OrganisationAccess:
+    organisation: Organisation
+    role_label: str
+    full: list[str] = field(default_factory=list)
+    indicator: list[str] = field(default_factory=list)
+
+
+def organisations_attending(person_id: int) -> list[Organisation]:
+    groups = PersonGroupObjectPermission.objects.filter(
+        content_object_id=person_id, permission__codename="view_person",
+    ).values("group_id")
+    return list(Organisation.objects.filter(is_active=True, group_id__in=groups).order_by("kind", "name"))
+
+
+def access_by_organisation(*, person_id: int, purpose: str) -> list[OrganisationAccess]:
+    """For each organisation attending the person: the other services' categories it now gets at full or
+    indicator for ``purpose`` (the policy only: no person data is read, so nothing is disclosed)."""
+    rows = []
+    for organisation in organisations_attending(person_id):
+        role = REPRESENTATIVE_ROLE[organisation.kind]
+        viewer = Viewer(user_id=0, membership_id=0, organisation_id=organisation.pk,
+                        organisation_name=organisation.name, service=organisation.kind, role=role,
+                        community_code=organisation.community_id)
+        access = OrganisationAccess(organisation=organisation, role_label=str(Role(role).label))
+        facts = load_facts(viewer=viewer, person_id=person_id, purpose=purpose)
+        for decision in decide_all(facts):
+            if decision.source_service in (COMMON, organisation.kind):
+                continue
+            text = f"{BY_CODE[decision.category].label} ({SERVICE_LABELS[decision.source_service]})"
+            if decision.level == FULL:
+                access.full.append(text)
+            elif decision.level == INDICATOR:
+                access.indicator.append(text)
+        rows.append(access)
+    return rows
+
+
+# --- Pages -------------------------------------------------------------------------------------------
+
+
+def _scope_url(request, person_id: int, consent: Consent) -> str:
+    url = reverse(f"{space_of(request)}:consent_scope", args=[person_id, consent.pk])
+    return f"{url}?finalidad={consent.purposes[0] if consent.purposes else Purpose.FOLLOW_UP}"
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            target = {"supersedes": None, "document": "document"}.get(name, name)
+            for error in errors:
+                form.add_error(target if target in form.fields else None, error)
+    else:
+        form.add_error(None, exc)
+
+
+def _consent_form_page(request, person_id: int, *, correcting: Consent | None = None):
+    attended_person(request, person_id)
+    person = Person.objects.only("id", "first_name", "last_name_1", "last_name_2", "birth_date").get(pk=person_id)
+    initial = ConsentForm.initial_from(correcting) if correcting is not None else None
+    form = ConsentForm(request.POST or None, request.FILES or None, initial=initial,
+                       organisations=_grantable_organisations(request.viewer))
+    if request.method == "POST" and form.is_valid():
+        try:
+            if correcting is None:
+                consent = services.consent_record(viewer=request.viewer, person=person, **form.service_kwargs())
+            else:
+                consent = services.consent_correct(viewer=request.viewer, consent=correcting,
+                                                   **form.service_kwargs())
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Consentimiento registrado.") if correcting is None
+                             else _("Consentimiento corregido: el anterior queda sustituido."))
+            return redirect(_scope_url(request, person_id, consent))
+    return render(request, "consent/consent_form.html", {
+        "form": form, "person": person, "person_id": person_id, "ns": space_of(request), "correcting": correcting,
+    })
+
+
+@role_required(*CONSENT_WRITERS)
+@own_space
+def consent_create(request, person_id: int):
+    return _consent_form_page(request, person_id)
+
+
+@role_required(*CONSENT_WRITERS)
+@own_space
+def consent_correct(request, person_id: int, consent_id: int):
+    attended_person(request, person_id)
+    consent = _consent_of(person_id, consent_id)
+    if consent.state_at() not in (ConsentState.ACTIVE, ConsentState.PENDING):
+        messages.error(request, _("Solo se puede corregir un consentimiento vigente o pendiente de vigencia."))
+        return redirect(reverse(f"{space_of(request)}:person_record", args=[person_id]) + "#consentimientos-title")
+    return _consent_form_page(request, person_id, correcting=consent)
+
+
+@role_required(*CONSENT_WRITERS)
+@own_space
+def consent_revoke(request, person_id: int, consent_id: int):
+    attended_person(request, person_id)
+    consent = _consent_of(person_id, consent_id)
+    form = RevocationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_revoke(viewer=request.viewer, consent=consent, channel=form.cleaned_data["channel"],
+                                    reason=form.cleaned_data["reason"])
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Consentimiento revocado: deja de surtir efecto desde ahora."))
+            return redirect(_scope_url(request, person_id, consent))
+    template = "consent/_revoke_form.html" if request.htmx else "consent/revoke.html"
+    return render(request, template, {
+        "form": form, "consent": consent, "person_id": person_id, "ns": space_of(request),
+        "lines": consent_lines(consent, consent.state_at()),
+    })
+
+
+@role_required(*RECEIPT_ROLES)
+@own_space
+def consent_scope(request, person_id: int, consent_id: int):
+    """What each organisation attending the person can see now (after recording, correcting or revoking)."""
+    attended_person(request, person_id)
+    consent = _consent_of(person_id, consent_id)
+    form = ScopePurposeForm(request.GET or None)
+    purpose = request.GET.get("finalidad") if form.is_valid() and form.cleaned_data["finalidad"] else (
+        consent.purposes[0] if consent.purposes else Purpose.FOLLOW_UP)
+    state = consent.state_at()
+    return render(request, "consent/scope.html", {
+        "consent": consent, "state_label": ConsentState(state).label, "lines": consent_lines(consent, state),
+        "rows": access_by_organisation(person_id=person_id, purpose=purpose), "purpose": purpose,
+        "purpose_label": Purpose(purpose).label, "purposes": PERSON_PURPOSE_CHOICES, "person_id": person_id,
+        "ns": space_of(request),
+    })
+
+
+@role_required(*RECEIPT_ROLES)
+@own_space
+def consent_receipt(request, person_id: int, consent_id: int):
+    """Printable receipt of a consent, for the person (only for organisations that attend them)."""
+    visible_person(viewer=request.viewer, person_id=person_id, purpose=Purpose.FOLLOW_UP, channel=Channel.WEB,
+                   request_id=_request_id(request))
+    consent = _consent_of(person_id, consent_id)
+    return render(request, "consent/receipt.html", {
+        "consent": consent, "lines": consent_lines(consent, consent.state_at()), "person_id": person_id,
+        "ns": space_of(request),
+    })
+
+
+@role_required(*RECEIPT_ROLES)
+@own_space
+def consent_receipt_pdf(request, person_id: int, consent_id: int):
+    from cases.documents import consent_receipt, export_logged
+
+    attended_person(request, person_id)
+    consent = _consent_of(person_id, consent_id)
+    content = consent_receipt(consent=consent, lines=consent_lines(consent, consent.state_at()))
+    export_logged(viewer=request.viewer, person_id=person_id, purpose=Purpose.FOLLOW_UP, what="consentimiento",
+                  request_id=_request_id(request))
+    return pdf_response(content, f"consentimiento-{consent.pk}.pdf")
+
+
+@role_required(*RECEIPT_ROLES)
+@own_space
+def consent_document(request, person_id: int, consent_id: int):
+    """The scanned signed form, for the organisations that attend the person."""
+    attended_person(request, person_id)
+    consent = _consent_of(person_id, consent_id)
+    if not consent.document:
+        raise Http404
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}.get(
+        consent.document_content_type, "bin")
+    response = FileResponse(consent.document.open("rb"), as_attachment=True,
+                            filename=f"consentimiento-{consent.pk}-firmado.{extension}",
+                            content_type=consent.document_content_type or "application/octet-stream")
+    response["Cache-Control"] = "no-store, private"
+    return response
+

@@ -1,1 +1,154 @@
-"""Pilot projects and their evaluation (aggregates only)."""
+"""Pilot projects and their evaluation (aggregates only).
+
+A ``Pilot`` is a regional deployment of coordination between social services,
+employment services and Third-Sector organisations (seed 000): its territory, the
+organisations taking part, its dates, funding lines and objectives. Its
+``DimensionFollowUp`` rows are the coordinators' dated, qualitative follow-up of the
+six key dimensions of the RIS working group (strategic, operational, technological,
+organisational, legal, governance).
+
+Nothing here holds personal data: the quantitative indicators are computed from the
+platform's own tables by ``pilots.indicators`` and ``pilots.esf``, and only
+aggregates protected by ``pilots.sdc`` ever leave the app.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from ris.accounts.models import Role
+
+
+class FundingLine(models.TextChoices):
+    ESF_PLUS = "fse_plus", _("FSE+ (Fondo Social Europeo Plus)")
+    RRF = "mrr", _("MRR (Mecanismo de Recuperación y Resiliencia)")
+    STATE = "estatal", _("Estatal")
+    REGIONAL = "autonomica", _("Autonómica")
+
+
+class Dimension(models.TextChoices):
+    """The six key dimensions of a pilot (RIS working group on pilot projects)."""
+
+    STRATEGIC = "estrategica", _("Estratégica")
+    OPERATIONAL = "operativa", _("Operativa")
+    TECHNOLOGICAL = "tecnologica", _("Tecnológica")
+    ORGANISATIONAL = "organizativa", _("Organizativa")
+    LEGAL = "juridica", _("Jurídica")
+    GOVERNANCE = "gobernanza", _("Gobernanza")
+
+
+class PilotQuerySet(models.QuerySet):
+    def visible_to(self, viewer) -> PilotQuerySet:
+        """Coordinators see the pilots their organisation takes part in; evaluators also
+        every pilot of their organisation's autonomous community. Nobody else sees any."""
+        if viewer is None:
+            return self.none()
+        if viewer.role == Role.COORDINATOR:
+            return self.filter(organisations__id=viewer.organisation_id).distinct()
+        if viewer.role == Role.EVALUATOR:
+            return self.filter(
+                Q(organisations__id=viewer.organisation_id) | Q(community_id=viewer.community_code)
+            ).distinct()
+        return self.none()
+
+
+class Pilot(models.Model):
+    name = models.CharField(_("nombre"), max_length=200)
+    code = models.SlugField(_("código"), max_length=60, unique=True)
+    community = models.ForeignKey(
+        "reference.AutonomousCommunity", on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("comunidad autónoma"),
+    )
+    provinces = models.ManyToManyField(
+        "reference.Province", blank=True, related_name="+", verbose_name=_("provincias"),
+        help_text=_("Vacío: toda la comunidad autónoma."),
+    )
+    municipalities = models.ManyToManyField(
+        "reference.Municipality", blank=True, related_name="+", verbose_name=_("municipios"),
+        help_text=_("Si el piloto se limita a algunos municipios, indíquelos: las comparaciones "
+                    "territoriales serán entonces por municipio."),
+    )
+    organisations = models.ManyToManyField(
+        "accounts.Organisation", related_name="pilots", verbose_name=_("organizaciones participantes"),
+    )
+    start_date = models.DateField(_("inicio"))
+    end_date = models.DateField(_("fin previsto"), null=True, blank=True)
+    funding_lines = ArrayField(
+        models.CharField(max_length=12, choices=FundingLine.choices), verbose_name=_("líneas de financiación"),
+    )
+    funding_reference = models.CharField(
+        _("referencia de la financiación"), max_length=200, blank=True,
+        help_text=_("Programa, operación, componente o convocatoria (p. ej. PRTR C23.I7, programa FSE+ "
+                    "autonómico)."),
+    )
+    objectives = models.TextField(_("objetivos"))
+    created_at = models.DateTimeField(_("fecha de alta"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("última modificación"), auto_now=True)
+
+    objects = PilotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("proyecto piloto")
+        verbose_name_plural = _("proyectos piloto")
+        ordering = ["-start_date", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="pilot_dates_ordered",
+                violation_error_message=_("El fin no puede ser anterior al inicio."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(funding_lines=[]), name="pilot_has_funding_line",
+                violation_error_message=_("Indique al menos una línea de financiación."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("evaluation:dashboard", args=[self.pk])
+
+    @property
+    def funding_labels(self) -> list[str]:
+        labels = dict(FundingLine.choices)
+        return [str(labels.get(code, code)) for code in self.funding_lines]
+
+
+class DimensionFollowUp(models.Model):
+    """A coordinator's dated, qualitative follow-up of one key dimension of a pilot."""
+
+    class State(models.TextChoices):
+        NOT_STARTED = "not_started", _("Sin iniciar")
+        ON_TRACK = "on_track", _("Según lo previsto")
+        AT_RISK = "at_risk", _("Con dificultades")
+        BLOCKED = "blocked", _("Bloqueada")
+        ACHIEVED = "achieved", _("Consolidada")
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="follow_ups",
+                              verbose_name=_("proyecto piloto"))
+    dimension = models.CharField(_("dimensión"), max_length=14, choices=Dimension.choices)
+    date = models.DateField(_("fecha"))
+    state = models.CharField(_("estado"), max_length=12, choices=State.choices)
+    obstacles = models.TextField(_("obstáculos"), blank=True)
+    success_factors = models.TextField(_("factores de éxito"), blank=True)
+    next_steps = models.TextField(_("próximos pasos"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("registrado por"))
+    recorded_by_org = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+",
+                                        verbose_name=_("organización que registra"))
+    created_at = models.DateTimeField(_("fecha de registro"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("seguimiento de una dimensión")
+        verbose_name_plural = _("seguimiento de las dimensiones clave")
+        ordering = ["pilot", "dimension", "-date", "-id"]
+        indexes = [models.Index(fields=["pilot", "dimension", "-date"], name="followup_pilot_dim_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.pilot} · {self.get_dimension_display()} · {self.date:%d/%m/%Y}"

@@ -18,8 +18,15 @@ from django.db import models, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from cases.catalogue import _SECTION_FIELDS
-from cases.models import SECTION_MODELS, HouseholdMember, Person, ReferenceProfessional, ServiceEntry
+from cases.catalogue import _SECTION_FIELDS, ATTACHMENT_FIELDS
+from cases.models import (
+    SECTION_MODELS,
+    Attachment,
+    HouseholdMember,
+    Person,
+    ReferenceProfessional,
+    ServiceEntry,
+)
 from ris.accounts.models import ServiceKind
 from ris.accounts.viewer import Viewer
 
@@ -107,13 +114,17 @@ def _field_display(obj: models.Model, name: str) -> dict:
 
 
 def _entry_json(obj: ServiceEntry, label: str) -> dict:
-    return {
+    data = {
         "id": obj.pk,
         "type": str(obj._meta.verbose_name),
         "recorded_by_org": str(obj.recorded_by_org),
         "recorded_at": _jsonable(obj.created_at),
-        "fields": [_field_display(obj, name) for name in _SECTION_FIELDS[label]],
+        "fields": [_field_display(obj, name) for name in _SECTION_FIELDS.get(label, ())],
     }
+    if isinstance(obj, Attachment):
+        data["fields"] = [_field_display(obj, name) for name in ATTACHMENT_FIELDS]
+        data["document"] = True  # the file is downloaded through cases.attachments, never inlined
+    return data
 
 
 def basic_sheet(person: Person, professionals: list[ReferenceProfessional]) -> dict:
@@ -154,6 +165,14 @@ def _section_entries(decisions: list[Decision], person_id: int, viewer: Viewer) 
         fks = [f.name for f in model._meta.concrete_fields if f.is_relation and f.name not in ("person", "recorded_by")]
         for obj in model.objects.filter(person_id=person_id, recorded_by_service__in=sources).select_related(*fks):
             found[(model.CATEGORY, obj.recorded_by_service)].append(obj)
+    # Attachments carry their category on the row, not on the class: one query for the shown
+    # (category, service) pairs, grouped by each row's own category.
+    if shown:
+        pairs = models.Q()
+        for category, source in shown:
+            pairs |= models.Q(category=category, recorded_by_service=source)
+        for obj in Attachment.objects.filter(pairs, person_id=person_id).select_related("recorded_by_org"):
+            found[(obj.category, obj.recorded_by_service)].append(obj)
     return found
 
 
@@ -198,13 +217,17 @@ def _household_entries(person_id: int, today: dt.date) -> dict[str, list[dict]]:
         "housing_tenure": household.get_housing_tenure_display(),
         "deprivation_items": [{"code": c, "label": label} for c, label in items],
         "deprivation_count": len(items),
-        "months_worked": [
-            {"name": m.person.full_name, "months": m.months_worked_last_year}
-            for m in members if m.months_worked_last_year is not None
-        ],
+        # A total only: per-member figures would name who lives in the household, which is
+        # composition (unidad_convivencia), decided separately.
+        "months_worked_total": sum(m.months_worked_last_year or 0 for m in members),
         "recorded_on": _jsonable(household.economy_recorded_on),
     }
-    return {"unidad_convivencia": [composition], "situacion_economica": [economy]}
+    has_economy = bool(
+        items or household.monthly_income is not None or household.monthly_expenses is not None
+        or household.housing_tenure or household.economy_recorded_on
+        or any(m.months_worked_last_year is not None for m in members)
+    )
+    return {"unidad_convivencia": [composition], "situacion_economica": [economy] if has_economy else []}
 
 
 def visible_person(*, viewer: Viewer, person_id: int, purpose: str, channel: str, request_id: str = "") -> Facts:
@@ -248,7 +271,8 @@ def _build_record(facts: Facts, viewer: Viewer, person_id: int, channel: str, re
     entries = _section_entries(decisions, person_id, viewer)
     if any(by_pair[(c, BY_CODE[c].owner_service)].level != HIDDEN for c in HOUSEHOLD_CATEGORIES):
         for code, rows in _household_entries(person_id, timezone.localdate(facts.moment)).items():
-            entries[(code, BY_CODE[code].owner_service)] = rows
+            pair = (code, BY_CODE[code].owner_service)
+            entries[pair] = [*rows, *entries.get(pair, [])]  # keep the attachments filed under it
 
     categories: list[CategoryView] = []
     not_visible: list[dict] = []

@@ -1,0 +1,767 @@
+"""The person's record page (historia social única) and what is done from it.
+
+Staff read it at /espacio/personas/<id>/, NGO technicians at /portal/personas/<id>/;
+each space answers only its own roles (anyone else: 404). Everything the page shows of
+the person's data comes from ``sharing.record.record_for``: ``record_page`` only
+arranges that filtered view for reading (household and minors, benefits map, diary,
+categories by service, attachments) and adds what is not person data but metadata of
+the sharing itself (the consents, the reference professionals of the basic sheet).
+
+Writes go through ``cases.services`` (sections, basic sheet, optimistic locking) and
+``cases.attachments`` (documents); a stale form is shown again with what the user typed
+next to what is saved now, so that nothing is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.db import models
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from consent.models import Consent, ConsentState
+from consent.purposes import Purpose
+from ris.accounts.access import role_required
+from ris.accounts.models import Role
+from ris.accounts.viewer import Viewer
+from sharing.categories import BY_CODE, COMMON, EMPLOYMENT, SOCIAL, THIRD_SECTOR
+from sharing.models import Channel
+from sharing.policy import FULL, INDICATOR, Facts
+from sharing.record import SERVICE_LABELS, CategoryView, RecordView, record_for, visible_person
+
+from . import services
+from .attachments import attachment_categories, attachment_for_download, attachment_upload
+from .models import SECTION_MODELS, Attachment, Person, ReferenceProfessional, ServiceEntry
+from .record_forms import (
+    AttachmentForm,
+    PersonForm,
+    field_pairs,
+    section_for,
+    section_form_class,
+    section_slug,
+)
+
+STAFF_ROLES = (Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR, Role.COORDINATOR)
+CASEWORKER_ROLES = (Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR)
+PORTAL_ROLES = (Role.NGO_TECHNICIAN,)
+RECORD_ROLES = (*STAFF_ROLES, *PORTAL_ROLES)
+#: Who edits sections, the basic sheet and attachments from the record page (NGO staff write through the
+#: portal's own pages, which also check their agreement).
+WRITER_ROLES = CASEWORKER_ROLES
+
+SERVICE_ORDER = (SOCIAL, EMPLOYMENT, THIRD_SECTOR)
+HOUSEHOLD_CATEGORIES = ("unidad_convivencia", "situacion_economica")
+BENEFIT_CATEGORIES = (("rentas_minimas", SOCIAL), ("prestaciones_estatales", EMPLOYMENT))
+DIARY = "atenciones"
+LEVEL_LABELS = {FULL: gettext_lazy("Información completa"), INDICATOR: gettext_lazy("Solo indicador")}
+
+def _model_by_type() -> dict[tuple[str, str], type[ServiceEntry]]:
+    """(category, entry type as the record names it in the active language) → section model."""
+    return {(model.CATEGORY, str(model._meta.verbose_name)): model for model in SECTION_MODELS}
+
+
+def _request_id(request) -> str:
+    return getattr(request, "id", "")
+
+
+def purpose_from(request) -> str:
+    purpose = request.GET.get("finalidad", Purpose.FOLLOW_UP)
+    return purpose if purpose in Purpose.values and purpose != Purpose.EVALUATION else Purpose.FOLLOW_UP
+
+
+def person_purposes() -> list[tuple[str, str]]:
+    return [(p.value, str(p.label)) for p in Purpose if p != Purpose.EVALUATION]
+
+
+def own_space(view):
+    """The staff workspace answers staff only, the portal NGO technicians only: anyone else gets 404."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        namespace = request.resolver_match.namespace if request.resolver_match else ""
+        is_ngo = request.viewer.role == Role.NGO_TECHNICIAN
+        if (namespace == "portal") != is_ngo:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def space_of(request) -> str:
+    return "portal" if request.resolver_match and request.resolver_match.namespace == "portal" else "workspace"
+
+
+def attended_person(request, person_id: int) -> Facts:
+    """Write pages need the person in the viewer's caseload (an emergency access only reads)."""
+    facts = visible_person(viewer=request.viewer, person_id=person_id, purpose=Purpose.FOLLOW_UP,
+                           channel=Channel.WEB, request_id=_request_id(request))
+    if not facts.attends:
+        raise Http404
+    return facts
+
+
+def _person_names(person_id: int) -> Person:
+    return Person.objects.only("id", "first_name", "last_name_1", "last_name_2", "version").get(pk=person_id)
+
+
+# --- Display helpers ---------------------------------------------------------------------------------
+
+
+def _date_text(value) -> str:
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if timezone.is_aware(value) \
+            else value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    return "—"
+
+
+def _amount_text(value) -> str:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    whole, _sep, cents = f"{amount:,.2f}".partition(".")
+    return f"{whole.replace(',', '.')},{cents} €"
+
+
+def _size_text(size) -> str:
+    size = int(size or 0)
+    if size >= 1_048_576:
+        return f"{size / 1_048_576:.1f} MB".replace(".", ",")
+    return f"{max(1, round(size / 1024))} KB"
+
+
+def _field_view(model: type[models.Model] | None, item: dict) -> dict:
+    """One field of an entry, ready to print: text in Spanish format, and the machine value if any."""
+    name, value, display = item["name"], item["value"], item["display"]
+    out = {"name": name, "label": item["label"], "value": value, "text": "—", "machine": "", "tag": ""}
+    if value is None or value == "" or value == []:
+        return out
+    model_field = None
+    if model is not None:
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:  # print the record's own display
+            model_field = None
+    if isinstance(model_field, models.DateField) and not getattr(model_field, "choices", None):
+        out.update(text=_date_text(value), machine=str(value), tag="time")
+    elif isinstance(model_field, models.DecimalField):
+        out.update(text=_amount_text(value), machine=str(value), tag="data")
+    elif isinstance(model_field, models.BooleanField):
+        out["text"] = _("Sí") if value else _("No")
+    elif model is Attachment and name == "size":
+        out["text"] = _size_text(value)
+    else:
+        out["text"] = str(display)
+    return out
+
+
+def _entry_view(category: str, entry: dict, *, editable: bool, models_by_type: dict | None = None) -> dict:
+    """A record entry, ready to print: sections and documents have fields, the household its own shape."""
+    if "fields" not in entry:  # household composition or economy
+        view = dict(entry)
+        if "members" in entry:
+            view["kind"] = "household"
+            view["members"] = [
+                {**m, "birth_date_text": _date_text(m.get("birth_date")), "since_text": _date_text(m.get("since"))}
+                for m in entry["members"]
+            ]
+        else:
+            view["kind"] = "economy"
+            view["income_text"] = _amount_text(entry["monthly_income"]) if entry.get("monthly_income") else "—"
+            view["expenses_text"] = _amount_text(entry["monthly_expenses"]) if entry.get("monthly_expenses") else "—"
+            view["recorded_on_text"] = _date_text(entry.get("recorded_on")) if entry.get("recorded_on") else "—"
+        return view
+    document = bool(entry.get("document"))
+    models_by_type = models_by_type if models_by_type is not None else _model_by_type()
+    model = Attachment if document else models_by_type.get((category, entry["type"]))
+    return {
+        "kind": "document" if document else "entry",
+        "id": entry["id"],
+        "type": entry["type"],
+        "recorded_by_org": entry["recorded_by_org"],
+        "recorded_at": entry["recorded_at"],
+        "recorded_at_text": _date_text(entry["recorded_at"]),
+        "fields": [_field_view(model, f) for f in entry["fields"]],
+        "slug": section_slug(model) if model is not None and not document else "",
+        "editable": editable and model is not None and not document,
+    }
+
+
+# --- The page model ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CategoryBlock:
+    """One (category, recording service) pair of the record as the viewer gets it."""
+
+    view: CategoryView
+    entries: list[dict]
+    own: bool
+    add_sections: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        return self.view.code
+
+    @property
+    def source(self) -> str:
+        return self.view.source_service
+
+    @property
+    def level(self) -> str:
+        return self.view.level
+
+    @property
+    def level_label(self) -> str:
+        return str(LEVEL_LABELS.get(self.view.level, ""))
+
+    @property
+    def label(self) -> str:
+        return self.view.label
+
+    @property
+    def source_label(self) -> str:
+        return self.view.source_label
+
+    @property
+    def records(self) -> list[dict]:
+        return [e for e in self.entries if e["kind"] != "document"]
+
+    @property
+    def documents(self) -> list[dict]:
+        return [e for e in self.entries if e["kind"] == "document"]
+
+
+@dataclass
+class BenefitRow:
+    system: str
+    label: str
+    answer: str  # yes | no | unknown
+    answer_text: str
+    block: CategoryBlock | None
+
+
+@dataclass
+class DiaryGroup:
+    service: str
+    service_label: str
+    block: CategoryBlock | None
+    professionals: list[str]
+
+
+@dataclass
+class ServiceGroup:
+    service: str
+    service_label: str
+    blocks: list[CategoryBlock]
+
+
+@dataclass
+class ConsentCard:
+    consent: Consent
+    state: str
+    state_label: str
+    lines: list[str]
+    may_change: bool
+
+
+@dataclass
+class RecordPage:
+    person: dict
+    sheet_full: bool
+    break_glass: bool
+    household: list[CategoryBlock]
+    members: list[dict]
+    minors: int | None
+    benefits: list[BenefitRow]
+    diary: list[DiaryGroup]
+    services: list[ServiceGroup]
+    documents: list[dict]
+    not_visible: list[dict]
+    consents: list[ConsentCard]
+    may_write: bool
+    upload_categories: list[tuple[str, str]]
+
+    @property
+    def birth_date_text(self) -> str:
+        return _date_text(self.person.get("birth_date")) if self.person.get("birth_date") else "—"
+
+    @property
+    def document_text(self) -> str:
+        kind = dict(Person.DocumentType.choices).get(self.person.get("document_type"), "")
+        number = self.person.get("document_number") or ""
+        if not number:
+            reason = dict(Person.NoDocumentReason.choices).get(self.person.get("no_document_reason"), "")
+            return f"{kind}: {reason}" if reason else str(kind)
+        return f"{kind} {number}"
+
+
+def _benefit_row(system: str, label: str, block: CategoryBlock | None, today: dt.date) -> BenefitRow:
+    if block is None:
+        return BenefitRow(system, label, "unknown", _("No consta"), None)
+    if block.level == INDICATOR:
+        return BenefitRow(system, label, "yes", _("Sí (sin detalle: solo consta que existe)"), block)
+    records = block.records
+    if not records:
+        if block.documents:
+            return BenefitRow(system, label, "unknown", _("No consta"), block)
+        return BenefitRow(system, label, "no", _("No"), block)
+    current = any(_in_force(entry, today) for entry in records)
+    return BenefitRow(system, label, "yes" if current else "no",
+                      _("Sí") if current else _("No (ninguna en vigor)"), block)
+
+
+def _in_force(entry: dict, today: dt.date) -> bool:
+    """A benefit entry in force today (a minimum income must also be granted)."""
+    values = {f["name"]: f["value"] for f in entry["fields"]}
+    if "status" in values and values["status"] != "granted":
+        return False
+    try:
+        start = dt.date.fromisoformat(values["start_date"]) if values.get("start_date") else None
+        end = dt.date.fromisoformat(values["end_date"]) if values.get("end_date") else None
+    except (TypeError, ValueError):
+        return False
+    return (start is None or start <= today) and (end is None or end >= today)
+
+
+def consent_lines(consent: Consent, state: str, organisations: list | None = None) -> list[str]:
+    """The scope of a consent in plain Spanish, as the person signed it (``organisations``: its grantee
+    organisations, when the caller has read them already)."""
+    lines = []
+    given = consent.given_on.strftime("%d/%m/%Y")
+    if consent.grantor == Consent.Grantor.REPRESENTATIVE:
+        lines.append(_("Firmado el %(d)s por su representante legal, %(name)s (%(rel)s).")
+                     % {"d": given, "name": consent.representative_name, "rel": consent.representative_relation})
+    else:
+        lines.append(_("Firmado el %(d)s por la propia persona.") % {"d": given})
+    grantees = [_("%(s)s (cualquier organización de ese tipo que la atienda)") % {"s": s}
+                for s in consent.grantee_service_labels]
+    grantees += [str(o) for o in (consent.grantee_organisations.all() if organisations is None else organisations)]
+    lines.append(_("Autoriza a: %(g)s.") % {"g": "; ".join(grantees) or "—"})
+    if consent.all_categories:
+        shared = _("toda la información de los demás servicios")
+    else:
+        shared = ", ".join(consent.permitted_category_labels)
+    if consent.denied_categories:
+        shared = _("%(shared)s, excepto: %(denied)s") % {"shared": shared,
+                                                        "denied": ", ".join(consent.denied_category_labels)}
+    lines.append(_("Pueden ver: %(what)s.") % {"what": shared})
+    lines.append(_("Solo para: %(p)s.") % {"p": ", ".join(consent.purpose_labels)})
+    lines.append(_("Vigencia: del %(a)s al %(b)s.") % {"a": consent.valid_from.strftime("%d/%m/%Y"),
+                                                      "b": consent.valid_until.strftime("%d/%m/%Y")})
+    if state == ConsentState.REVOKED:
+        revocation = consent.revocation
+        lines.append(_("Revocado el %(d)s (%(c)s). Desde entonces no autoriza nada.")
+                     % {"d": timezone.localtime(revocation.revoked_at).strftime("%d/%m/%Y"),
+                        "c": revocation.get_channel_display().lower()})
+    elif state == ConsentState.SUPERSEDED:
+        lines.append(_("Sustituido por una corrección: lo que vale es el consentimiento que lo corrige."))
+    elif state == ConsentState.ACTIVE:
+        lines.append(_("En vigor: cada organización lo ve además limitado por su perfil y, si es una entidad, "
+                       "por su convenio."))
+    return lines
+
+
+def consents_of(person_id: int, *, may_change: bool) -> list[ConsentCard]:
+    """Every consent of the person (metadata of the sharing, seen by every organisation attending them)."""
+    consents = list(
+        Consent.objects.filter(person_id=person_id)
+        .select_related("revocation", "superseded_by", "supersedes", "recorded_by_org")
+        .order_by("-recorded_at", "-pk")
+    )
+    # Always one query for the grantees (a prefetch is skipped when there are no consents).
+    grantees: dict[int, list[str]] = defaultdict(list)
+    for consent_id, name in Consent.grantee_organisations.through.objects.filter(
+        consent__person_id=person_id,
+    ).order_by("organisation__name").values_list("consent_id", "organisation__name"):
+        grantees[consent_id].append(name)
+    moment = timezone.now()
+    cards = []
+    for consent in consents:
+        state = consent.state_at(moment)
+        cards.append(ConsentCard(
+            consent=consent, state=state, state_label=str(ConsentState(state).label),
+            lines=consent_lines(consent, state, grantees.get(consent.pk, [])),
+            may_change=may_change and state in (ConsentState.ACTIVE, ConsentState.PENDING),
+        ))
+    return cards
+
+
+def record_page(*, record: RecordView, viewer: Viewer, person_id: int, may_write: bool,
+                with_consents: bool = True) -> RecordPage:
+    """Arrange the filtered record for reading. Constant number of queries (two: professionals, consents)."""
+    today = timezone.localdate()
+    attends = not record.break_glass
+    writable_models = defaultdict(list)
+    if may_write and attends:
+        from .record_forms import sections_of
+
+        for model in sections_of(viewer.service):
+            writable_models[model.CATEGORY].append((section_slug(model), str(model._meta.verbose_name)))
+
+    models_by_type = _model_by_type()
+    blocks: dict[tuple[str, str], CategoryBlock] = {}
+    for view in record.categories:
+        own = view.source_service in (COMMON, viewer.service)
+        editable = may_write and attends and own and view.source_service == viewer.service
+        entries = [_entry_view(view.code, e, editable=editable, models_by_type=models_by_type)
+                   for e in view.entries] if view.level == FULL else []
+        blocks[(view.code, view.source_service)] = CategoryBlock(
+            view=view, entries=entries, own=own,
+            add_sections=writable_models.get(view.code, []) if editable and view.level == FULL else [],
+        )
+
+    household = [blocks[(c, BY_CODE[c].owner_service)] for c in HOUSEHOLD_CATEGORIES
+                 if (c, BY_CODE[c].owner_service) in blocks]
+    members: list[dict] = []
+    minors = None
+    composition = blocks.get(("unidad_convivencia", SOCIAL))
+    if composition is not None and composition.level == FULL:
+        for entry in composition.entries:
+            if entry.get("kind") == "household":
+                members = entry["members"]
+                minors = entry.get("minors", 0)
+
+    benefits = [
+        _benefit_row(str(SERVICE_LABELS[SOCIAL]), _("Renta mínima o prestación no estatal"),
+                     blocks.get(BENEFIT_CATEGORIES[0]), today),
+        _benefit_row(str(SERVICE_LABELS[EMPLOYMENT]), _("Prestación estatal (desempleo, subsidio, RAI, pensión)"),
+                     blocks.get(BENEFIT_CATEGORIES[1]), today),
+    ]
+
+    professionals: dict[str, list[str]] = defaultdict(list)
+    sheet_full = bool(record.person.get("full_name"))
+    if sheet_full:
+        for ref in ReferenceProfessional.objects.filter(person_id=person_id).select_related(
+            "organisation", "professional",
+        ).order_by("organisation__name"):
+            professionals[ref.organisation.kind].append(f"{ref.professional} ({ref.organisation})")
+    diary = []
+    for service in SERVICE_ORDER:
+        block = blocks.get((DIARY, service))
+        if block is not None or professionals.get(service):
+            diary.append(DiaryGroup(service, str(SERVICE_LABELS[service]), block, professionals.get(service, [])))
+
+    skip = {*HOUSEHOLD_CATEGORIES, DIARY, *(c for c, _s in BENEFIT_CATEGORIES)}
+    groups = []
+    for service in SERVICE_ORDER:
+        service_blocks = [b for (code, source), b in blocks.items() if source == service and code not in skip]
+        if service_blocks:
+            groups.append(ServiceGroup(service, str(SERVICE_LABELS[service]), service_blocks))
+
+    documents = []
+    for block in blocks.values():
+        for entry in block.documents:
+            documents.append({**entry, "category_label": block.label, "source_label": block.source_label})
+    documents.sort(key=lambda d: d["recorded_at"], reverse=True)
+
+    consents = consents_of(person_id, may_change=may_write) if with_consents and attends else []
+    return RecordPage(
+        person=record.person, sheet_full=sheet_full, break_glass=record.break_glass, household=household,
+        members=members, minors=minors, benefits=benefits, diary=diary, services=groups, documents=documents,
+        not_visible=[{**nv, "owner_label": str(SERVICE_LABELS.get(nv["owner_service"], ""))}
+                     for nv in record.not_visible],
+        consents=consents, may_write=may_write and attends,
+        upload_categories=attachment_categories(viewer.service) if may_write and attends else [],
+    )
+
+
+# --- The record page ---------------------------------------------------------------------------------
+
+
+def _record_context(request, person_id: int, *, channel: str = Channel.WEB) -> dict:
+    viewer = request.viewer
+    purpose = purpose_from(request)
+    record = record_for(viewer=viewer, person_id=person_id, purpose=purpose, channel=channel,
+                        request_id=_request_id(request))
+    page = record_page(record=record, viewer=viewer, person_id=person_id, may_write=viewer.role in WRITER_ROLES,
+                       with_consents=channel == Channel.WEB)
+    return {"record": record, "page": page, "purpose": purpose, "purposes": person_purposes(),
+            "purpose_label": str(Purpose(purpose).label), "person_id": person_id, "ns": space_of(request)}
+
+
+def _render_record(request, template: str, person_id: int):
+    context = _record_context(request, person_id)
+    if request.htmx and request.htmx.target == "record-body":
+        return render(request, "cases/_record_body.html", context)
+    return render(request, template, context)
+
+
+@role_required(*STAFF_ROLES)
+@own_space
+def person_record(request, person_id: int):
+    return _render_record(request, "cases/person_record.html", person_id)
+
+
+@role_required(*PORTAL_ROLES)
+@own_space
+def portal_person_record(request, person_id: int):
+    return _render_record(request, "sharing/portal_person_record.html", person_id)
+
+
+@role_required(*RECORD_ROLES)
+@own_space
+def person_history(request, person_id: int):
+    from sharing.history import history_for
+
+    facts = visible_person(viewer=request.viewer, person_id=person_id, purpose=purpose_from(request),
+                           channel=Channel.WEB, request_id=_request_id(request))
+    events = history_for(facts)
+    for event in events:
+        meta = BY_CODE.get(event.get("category") or "")
+        event["category_label"] = meta.label if meta else ""
+        event["source_label"] = str(SERVICE_LABELS.get(event.get("source") or "", ""))
+        event["day"] = timezone.localtime(event["at"]).date()
+        for change in event["fields"]:  # the change history writes "None" for an empty value
+            change["old"] = "" if change["old"] in (None, "None") else change["old"]
+            change["new"] = "" if change["new"] in (None, "None") else change["new"]
+    return render(request, "cases/person_history.html", {
+        "events": events, "person_id": person_id, "ns": space_of(request), "purpose": purpose_from(request),
+        "purposes": person_purposes(), "break_glass": not facts.attends,
+    })
+
+
+# --- Editing the sections of the viewer's own service --------------------------------------------------
+
+
+def _record_url(request, person_id: int, anchor: str = "") -> str:
+    url = reverse(f"{space_of(request)}:person_record", args=[person_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(name if name in form.fields else None, error)
+    else:
+        form.add_error(None, exc)
+
+
+def _section_model(request, section: str) -> type[ServiceEntry]:
+    model = section_for(section, request.viewer.service)
+    if model is None:
+        raise Http404
+    return model
+
+
+@role_required(*WRITER_ROLES)
+@own_space
+def entry_create(request, person_id: int, section: str):
+    model = _section_model(request, section)
+    attended_person(request, person_id)
+    form = section_form_class(model)(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.entry_create(viewer=request.viewer, model=model, person_id=person_id,
+                                          data=form.model_data)
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Anotación guardada: %(what)s.") % {"what": model._meta.verbose_name})
+            return redirect(_record_url(request, person_id, f"cat-{entry.CATEGORY}-{entry.recorded_by_service}"))
+    return render(request, "cases/record/entry_form.html", {
+        "form": form, "model_label": model._meta.verbose_name, "person": _person_names(person_id),
+        "person_id": person_id, "ns": space_of(request), "creating": True,
+        "category_label": BY_CODE[model.CATEGORY].label,
+    })
+
+
+@role_required(*WRITER_ROLES)
+@own_space
+def entry_update(request, person_id: int, section: str, entry_id: int):
+    model = _section_model(request, section)
+    attended_person(request, person_id)
+    entry = model.objects.filter(pk=entry_id, person_id=person_id, recorded_by_service=request.viewer.service).first()
+    if entry is None:  # another service's entry, or none: the same answer
+        raise Http404
+    form_class = section_form_class(model)
+    form = form_class(request.POST or None, instance=entry)
+    conflict = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.entry_update(viewer=request.viewer, entry=entry, version=form.cleaned_data["version"],
+                                  data=form.model_data)
+        except services.StaleVersion as exc:
+            current = model.objects.get(pk=entry.pk)
+            conflict = {"message": exc.messages[0], "rows": field_pairs(form, current)}
+            data = request.POST.copy()
+            data["version"] = str(current.version)
+            form = form_class(data, instance=current)
+            form.is_valid()
+            status = 409
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Cambios guardados: %(what)s.") % {"what": model._meta.verbose_name})
+            return redirect(_record_url(request, person_id, f"cat-{model.CATEGORY}-{request.viewer.service}"))
+    return render(request, "cases/record/entry_form.html", {
+        "form": form, "model_label": model._meta.verbose_name, "person": _person_names(person_id),
+        "person_id": person_id, "ns": space_of(request), "creating": False, "conflict": conflict,
+        "category_label": BY_CODE[model.CATEGORY].label, "entry": entry,
+    }, status=status)
+
+
+@role_required(*WRITER_ROLES)
+@own_space
+def person_update(request, person_id: int):
+    attended_person(request, person_id)
+    person = Person.objects.select_related("municipality", "education_level").get(pk=person_id)
+    form = PersonForm(request.POST or None, instance=person)
+    conflict = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_update(viewer=request.viewer, person=person, version=form.cleaned_data["version"],
+                                   data=form.model_data)
+        except services.StaleVersion as exc:
+            current = Person.objects.get(pk=person_id)
+            conflict = {"message": exc.messages[0], "rows": field_pairs(form, current)}
+            data = request.POST.copy()
+            data["version"] = str(current.version)
+            form = PersonForm(data, instance=current)
+            form.is_valid()
+            status = 409
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Ficha básica guardada."))
+            return redirect(_record_url(request, person_id, "ficha-title"))
+    return render(request, "cases/record/person_form.html", {
+        "form": form, "person": person, "person_id": person_id, "ns": space_of(request), "conflict": conflict,
+    }, status=status)
+
+
+# --- Attachments -----------------------------------------------------------------------------------
+
+
+@role_required(*WRITER_ROLES)
+@own_space
+def attachment_create(request, person_id: int):
+    attended_person(request, person_id)
+    categories = attachment_categories(request.viewer.service)
+    form = AttachmentForm(request.POST or None, request.FILES or None, categories=categories,
+                          initial={"category": request.GET.get("area", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            attachment = attachment_upload(viewer=request.viewer, person_id=person_id, category=data["category"],
+                                           kind=data["kind"], title=data["title"], upload=data["file"],
+                                           restricted=data["restricted"])
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Documento adjuntado: %(t)s.") % {"t": attachment.title})
+            return redirect(_record_url(request, person_id, "documentos-title"))
+    return render(request, "cases/record/attachment_form.html", {
+        "form": form, "person": _person_names(person_id), "person_id": person_id, "ns": space_of(request),
+    })
+
+
+@role_required(*RECORD_ROLES)
+@own_space
+def attachment_download(request, person_id: int, attachment_id: int):
+    attachment = attachment_for_download(viewer=request.viewer, person_id=person_id, attachment_id=attachment_id,
+                                         purpose=purpose_from(request), channel=Channel.WEB,
+                                         request_id=_request_id(request))
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True,
+                            filename=attachment.original_name or f"documento-{attachment.pk}",
+                            content_type=attachment.content_type or "application/octet-stream")
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+# --- Documents to print ------------------------------------------------------------------------------
+
+
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@role_required(*RECORD_ROLES)
+@own_space
+def social_report_pdf(request, person_id: int):
+    """Informe social: the record as this user may see it, to print and sign."""
+    from .documents import export_logged, social_report
+
+    context = _record_context(request, person_id, channel=Channel.EXPORT)
+    content = social_report(page=context["page"], viewer=request.viewer, author=str(request.user),
+                            purpose_label=context["purpose_label"])
+    export_logged(viewer=request.viewer, person_id=person_id, purpose=context["purpose"],
+                  what="informe_social", request_id=_request_id(request))
+    return pdf_response(content, f"informe-social-{person_id}.pdf")
+
+
+
+@role_required(*RECORD_ROLES)
+@own_space
+def referral_summary_pdf(request, person_id: int, referral_id: int):
+    """Resumen de derivación: the referral, and the referred categories as this user sees them."""
+    from coordination.selectors import referral_for_viewer
+
+    from .documents import export_logged, referral_summary
+
+    referral = referral_for_viewer(viewer=request.viewer, referral_id=referral_id)
+    if referral.person_id != person_id:
+        raise Http404
+    record = record_for(viewer=request.viewer, person_id=person_id, purpose=referral.purpose,
+                        channel=Channel.EXPORT, request_id=_request_id(request))
+    page = record_page(record=record, viewer=request.viewer, person_id=person_id, may_write=False,
+                       with_consents=False)
+    content = referral_summary(referral=referral, page=page, author=str(request.user))
+    export_logged(viewer=request.viewer, person_id=person_id, purpose=referral.purpose, what="derivacion",
+                  request_id=_request_id(request))
+    return pdf_response(content, f"derivacion-{referral.pk}.pdf")
+
+
+@role_required(*RECORD_ROLES)
+@own_space
+def joint_plan_pdf(request, person_id: int, plan_id: int):
+    """Itinerario conjunto, filtered like the record (coordination.selectors.plan_view)."""
+    import dataclasses
+
+    from coordination.selectors import plan_for_viewer, plan_view
+    from sharing.disclosure import disclosure_log_append
+
+    from .documents import export_logged, joint_plan
+
+    attended_person(request, person_id)
+    plan = plan_for_viewer(viewer=request.viewer, plan_id=plan_id)
+    if plan.person_id != person_id:
+        raise Http404
+    view = plan_view(viewer=request.viewer, plan=plan, request_id=_request_id(request))
+    disclosure_log_append([dataclasses.replace(line, channel=Channel.EXPORT) for line in view.log_lines])
+    content = joint_plan(plan_view=view, person_name=_person_names(person_id).full_name, author=str(request.user))
+    export_logged(viewer=request.viewer, person_id=person_id, purpose=Purpose.ITINERARY, what="itinerario",
+                  request_id=_request_id(request))
+    return pdf_response(content, f"itinerario-{plan.pk}.pdf")

@@ -1,0 +1,181 @@
+"""``sharing.policy.load_facts`` for many (viewer, person) pairs at once.
+
+The sweep delivers thousands of alerts and the inbox shows dozens of them on one page;
+reading the facts one pair at a time would cost a handful of queries per pair. For the
+pairs inside the caseload (all of them, in practice) this reads exactly what
+``load_facts`` reads, in a fixed number of queries (caseload, consents in force, legal
+bases, objections, minimum income, agreements; the matrix once per role and community),
+and builds the same ``sharing.policy.Facts``; a pair outside the caseload is handed to
+``load_facts`` itself (emergency access is sharing's business). The decision itself
+stays ``sharing.policy.decide``.
+
+``tests/diagnostics/test_facts.py`` checks, over a world with every kind of basis, that
+the result equals ``load_facts`` pair by pair. Decision 0007 proposes moving this next to
+``load_facts`` in ``sharing.policy``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Q
+from django.utils import timezone
+
+from cases.models import MinimumIncome
+from consent.models import Consent, LegalBasis, Objection
+from ris.accounts.models import ServiceKind
+from ris.accounts.viewer import Viewer
+from sharing.models import PersonGroupObjectPermission, SharingAgreement
+from sharing.policy import ConsentFacts, Facts, LegalBasisFacts, load_facts, load_matrix
+
+
+def load_facts_many(
+    *, pairs: Sequence[tuple[Viewer, int]], purpose: str, moment: dt.datetime | None = None
+) -> list[Facts]:
+    """The facts of each (viewer, person) pair, in order, as ``load_facts`` would read them."""
+    moment = moment or timezone.now()
+    if not pairs:
+        return []
+    today = timezone.localdate(moment)
+    person_ids = {p for _, p in pairs}
+    org_ids = {v.organisation_id for v, _ in pairs}
+
+    attended = set(
+        PersonGroupObjectPermission.objects.filter(
+            group__organisation__id__in=org_ids,
+            permission__codename="view_person",
+            content_object_id__in=person_ids,
+        ).values_list("group__organisation__id", "content_object_id")
+    )
+    matrices: dict[tuple[str, str], dict[str, str]] = {}
+
+    def matrix_for(viewer: Viewer) -> dict[str, str]:
+        key = (viewer.role, viewer.community_code)
+        if key not in matrices:
+            matrices[key] = load_matrix(role=viewer.role, community_code=viewer.community_code)
+        return matrices[key]
+
+    inside = [(v, p) for v, p in pairs if (v.organisation_id, p) in attended]
+    consents: dict[int, list[ConsentFacts]] = defaultdict(list)
+    bases: dict[tuple[str, str], list[LegalBasisFacts]] = defaultdict(list)
+    objections: dict[int, set[int]] = defaultdict(set)
+    minimum_income: set[int] = set()
+    agreements: dict[int, list[tuple[list[str], list[str]]]] = defaultdict(list)
+    if inside:
+        inside_persons = {p for _, p in inside}
+        for row in (
+            Consent.objects.in_force_at(moment)
+            .filter(person_id__in=inside_persons)
+            .annotate(org_ids=ArrayAgg("grantee_organisations__id"))
+            .order_by("-recorded_at", "-id")
+            .values(
+                "id",
+                "person_id",
+                "org_ids",
+                "grantee_services",
+                "all_categories",
+                "permitted_categories",
+                "denied_categories",
+                "purposes",
+            )
+        ):
+            consents[row["person_id"]].append(
+                ConsentFacts(
+                    id=row["id"],
+                    grantee_org_ids=frozenset(i for i in row["org_ids"] if i is not None),
+                    grantee_services=frozenset(row["grantee_services"]),
+                    all_categories=row["all_categories"],
+                    permitted=frozenset(row["permitted_categories"]),
+                    denied=frozenset(row["denied_categories"]),
+                    purposes=frozenset(row["purposes"]),
+                )
+            )
+        combos = {(v.community_code, v.service) for v, _ in inside}
+        for b in LegalBasis.objects.filter(
+            is_active=True,
+            community_id__in={c for c, _ in combos},
+            to_service__in={s for _, s in combos},
+        ).exclude(mode=LegalBasis.Mode.CONSENT_ONLY):
+            bases[(b.community_id, b.to_service)].append(
+                LegalBasisFacts(
+                    id=b.id,
+                    name=b.name,
+                    from_service=b.from_service,
+                    to_service=b.to_service,
+                    categories=frozenset(b.categories),
+                    purposes=frozenset(b.purposes),
+                    mode=b.mode,
+                    condition=b.condition,
+                )
+            )
+        basis_ids = {b.id for group in bases.values() for b in group}
+        if basis_ids:
+            for person_id, basis_id in Objection.objects.filter(
+                person_id__in=inside_persons,
+                legal_basis_id__in=basis_ids,
+            ).values_list("person_id", "legal_basis_id"):
+                objections[person_id].add(basis_id)
+        if any(
+            b.condition == LegalBasis.Condition.MINIMUM_INCOME
+            for group in bases.values()
+            for b in group
+        ):
+            minimum_income = set(
+                MinimumIncome.objects.filter(
+                    Q(end_date__isnull=True) | Q(end_date__gte=today),
+                    person_id__in=inside_persons,
+                    status=MinimumIncome.Status.GRANTED,
+                    start_date__lte=today,
+                ).values_list("person_id", flat=True)
+            )
+        ngo_orgs = {v.organisation_id for v, _ in inside if v.service == ServiceKind.THIRD_SECTOR}
+        if ngo_orgs:
+            for org_id, categories, purposes in SharingAgreement.objects.filter(
+                organisation_id__in=ngo_orgs,
+                valid_from__lte=today,
+                valid_until__gte=today,
+            ).values_list("organisation_id", "categories", "purposes"):
+                agreements[org_id].append((categories, purposes))
+
+    out: list[Facts] = []
+    for viewer, person_id in pairs:
+        if (viewer.organisation_id, person_id) not in attended:
+            # outside the caseload (rare here: alerts go to organisations that attend the person):
+            # the emergency-access rules are sharing's own, so ask it
+            out.append(
+                load_facts(viewer=viewer, person_id=person_id, purpose=purpose, moment=moment)
+            )
+            continue
+        viewer_bases = tuple(bases.get((viewer.community_code, viewer.service), ()))
+        objected: frozenset[int] = frozenset()
+        receives = False
+        if viewer_bases:
+            objected = frozenset(objections.get(person_id, set()) & {b.id for b in viewer_bases})
+            if any(b.condition == LegalBasis.Condition.MINIMUM_INCOME for b in viewer_bases):
+                receives = person_id in minimum_income
+        agreement_categories = None
+        if viewer.service == ServiceKind.THIRD_SECTOR:
+            agreed: set[str] = set()
+            for categories, purposes in agreements.get(viewer.organisation_id, ()):
+                if purpose in purposes:
+                    agreed.update(categories)
+            agreement_categories = frozenset(agreed)
+        out.append(
+            Facts(
+                viewer=viewer,
+                person_id=person_id,
+                purpose=purpose,
+                moment=moment,
+                attends=True,
+                matrix=matrix_for(viewer),
+                consents=tuple(consents.get(person_id, ())),
+                legal_bases=viewer_bases,
+                objected_basis_ids=objected,
+                receives_minimum_income=receives,
+                agreement_categories=agreement_categories,
+            )
+        )
+    return out

@@ -1,0 +1,612 @@
+"""Writes of the diagnostics app: assessments, the alert sweep and what people do with alerts.
+
+**System context.** Evaluating a rule reads every person's data, across services, to
+decide whether the rule fires: that is the platform processing the record for the
+purpose "prevención (alertas)", not a person looking at it. It runs inside
+``system_context``: one transaction per rule that marks itself
+(``set_config('ris.actor', 'system:alerts.<rule>', true)``, ready for row-level
+security, and a context variable the code can check) and writes nothing a person
+reads except through ``AlertDelivery``. What a person receives is decided per
+recipient by ``sharing.policy.decide`` with purpose "prevencion" and written to the
+disclosure log (event "alert", channel "job"), one bulk append per batch of alerts.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import json
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import ReferenceProfessional, ServiceEntry
+from consent.purposes import Purpose
+from ris.accounts.models import Membership, Role
+from ris.accounts.viewer import Viewer
+from sharing.caseload import organisation_attends
+from sharing.categories import BY_CODE, COMMON
+from sharing.disclosure import LogLine, disclosure_log_append
+from sharing.models import DisclosureLogEntry, PersonGroupObjectPermission
+from sharing.policy import FULL, HIDDEN, INDICATOR, Facts, decide, min_level, source_services
+
+from . import employability, instruments
+from .facts import load_facts_many
+from .models import (
+    UNRESOLVED,
+    Alert,
+    AlertDelivery,
+    AlertRule,
+    AlertState,
+    BasicEmployabilityScreening,
+    EmployabilityAssessment,
+    ExclusionAnswer,
+    ExclusionAreaResult,
+    ExclusionAssessment,
+    Instrument,
+)
+from .rules import RULES, Context, RuleDef, coordination_parts_missing
+
+logger = logging.getLogger(__name__)
+
+PREVENTION = Purpose.PREVENTION.value
+#: Roles that read alerts (the workspace inbox); a queue's text is built for the most
+#: restricted of them present in the organisation.
+INBOX_ROLES = (
+    Role.SOCIAL_WORKER,
+    Role.EMPLOYMENT_COUNSELLOR,
+    Role.NGO_TECHNICIAN,
+    Role.COORDINATOR,
+)
+AUTO_RESOLUTION_NOTE = "Resuelta automáticamente: la condición de la regla ya no se cumple."
+BATCH_SIZE = 2000
+#: After opening this many alerts at once, refresh the planner's statistics of the alert table.
+ANALYZE_AFTER = 5000
+#: Memory for the sorts and hashes of one rule's statement (SET LOCAL: this transaction only).
+SWEEP_WORK_MEM = "64MB"
+
+_SYSTEM_JOB: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "ris_system_job", default=None
+)
+
+
+@contextmanager
+def system_context(job: str) -> Iterator[None]:
+    """A transaction in which the platform itself reads the record (see the module docstring)."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('ris.actor', %s, true)", [f"system:{job}"])
+        token = _SYSTEM_JOB.set(job)
+        try:
+            yield
+        finally:
+            _SYSTEM_JOB.reset(token)
+
+
+def current_system_job() -> str | None:
+    return _SYSTEM_JOB.get()
+
+
+# --- Recording assessments --------------------------------------------------------------------
+
+
+def _ensure_may_record(
+    viewer: Viewer, model: type[ServiceEntry], person_id: int, *, any_service: bool = False
+) -> None:
+    owner = BY_CODE[model.CATEGORY].owner_service
+    if not any_service and owner not in (COMMON, viewer.service):
+        raise PermissionDenied(_("Solo el servicio propietario puede registrar esta información."))
+    if not organisation_attends(viewer.organisation_id, person_id):
+        raise PermissionDenied
+
+
+def _entry_base(viewer: Viewer, person_id: int, restricted: bool) -> dict:
+    return {
+        "person_id": person_id,
+        "recorded_by_service": viewer.service,
+        "recorded_by_org_id": viewer.organisation_id,
+        "recorded_by_id": viewer.user_id,
+        "restricted": restricted,
+    }
+
+
+@transaction.atomic
+def exclusion_assessment_record(
+    *,
+    viewer: Viewer,
+    person_id: int,
+    instrument: Instrument,
+    present_item_ids: Sequence[int],
+    assessed_on: dt.date,
+    notes: str = "",
+    restricted: bool = False,
+) -> ExclusionAssessment:
+    """Score the instrument and record the assessment with its answers and area results."""
+    _ensure_may_record(viewer, ExclusionAssessment, person_id)
+    try:
+        scoring = instruments.score(instrument, present_item_ids)
+    except ValueError as exc:
+        raise ValidationError(
+            _("Hay respuestas que no pertenecen a este instrumento."), code="items"
+        ) from exc
+    if not scoring.level:
+        raise ValidationError(
+            _("El instrumento no tiene puntos de corte para la puntuación total."), code="cutoffs"
+        )
+    assessment = ExclusionAssessment(
+        **_entry_base(viewer, person_id, restricted),
+        instrument=instrument,
+        assessed_on=assessed_on,
+        total_score=scoring.total,
+        level=scoring.level,
+        notes=notes,
+    )
+    assessment.full_clean()
+    assessment.save()
+    ExclusionAnswer.objects.bulk_create(
+        ExclusionAnswer(assessment=assessment, item_id=item_id, present=present, score=item_score)
+        for item_id, present, item_score in scoring.answers
+    )
+    ExclusionAreaResult.objects.bulk_create(
+        ExclusionAreaResult(assessment=assessment, area_id=a.area_id, score=a.score, level=a.level)
+        for a in scoring.areas
+    )
+    _queue(person_id)
+    return assessment
+
+
+@transaction.atomic
+def employability_assessment_record(
+    *,
+    viewer: Viewer,
+    person_id: int,
+    assessed_on: dt.date,
+    level: str,
+    months_unemployed: int | None,
+    education_level=None,
+    occupation=None,
+    age: int,
+    languages: list[str],
+    driving_licence: bool,
+    months_worked_last_two_years: int,
+    factors: str = "",
+    restricted: bool = False,
+) -> EmployabilityAssessment:
+    """The employment service's diagnosis: the level is the counsellor's, the suggestion is stored beside it."""
+    _ensure_may_record(viewer, EmployabilityAssessment, person_id)
+    suggested = employability.suggested_employability_level(
+        months_unemployed=months_unemployed,
+        isced_level=education_level.isced_level if education_level else None,
+        occupation_major_group=occupation.major_group if occupation else None,
+        age=age,
+        languages=languages,
+        driving_licence=driving_licence,
+        months_worked_last_two_years=months_worked_last_two_years,
+    )
+    entry = EmployabilityAssessment(
+        **_entry_base(viewer, person_id, restricted),
+        assessed_on=assessed_on,
+        level=level,
+        suggested_level=suggested,
+        months_unemployed=months_unemployed,
+        education_level=education_level,
+        occupation=occupation,
+        age=age,
+        languages=languages,
+        driving_licence=driving_licence,
+        months_worked_last_two_years=months_worked_last_two_years,
+        factors=factors,
+    )
+    entry.full_clean()
+    entry.save()
+    _queue(person_id)
+    return entry
+
+
+@transaction.atomic
+def screening_record(
+    *,
+    viewer: Viewer,
+    person_id: int,
+    screened_on: dt.date,
+    answers: dict[str, bool],
+    refer_to_employment: bool = True,
+    notes: str = "",
+    restricted: bool = False,
+) -> BasicEmployabilityScreening:
+    """A basic, orientative screening: any service that attends the person may record it."""
+    _ensure_may_record(viewer, BasicEmployabilityScreening, person_id, any_service=True)
+    entry = BasicEmployabilityScreening(
+        **_entry_base(viewer, person_id, restricted),
+        screened_on=screened_on,
+        **{q: answers[q] for q in employability.SCREENING_QUESTIONS},
+        result=employability.screening_result(answers),
+        refer_to_employment=refer_to_employment,
+        notes=notes,
+    )
+    entry.full_clean()
+    entry.save()
+    _queue(person_id)
+    return entry
+
+
+def _queue(person_id: int) -> None:
+    from .tasks import queue_person_evaluation
+
+    queue_person_evaluation(person_id)
+
+
+# --- The sweep --------------------------------------------------------------------------------
+
+
+@dataclass
+class RuleOutcome:
+    code: str
+    created: int = 0
+    resolved: int = 0
+    deliveries: int = 0
+    skipped: str = ""
+
+
+@dataclass
+class SweepResult:
+    run_id: str
+    person_ids: list[int] | None
+    outcomes: list[RuleOutcome] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {
+            "run_id": self.run_id,
+            "created": sum(o.created for o in self.outcomes),
+            "resolved": sum(o.resolved for o in self.outcomes),
+            "deliveries": sum(o.deliveries for o in self.outcomes),
+            "skipped": {o.code: o.skipped for o in self.outcomes if o.skipped},
+        }
+
+
+_APPLY_SQL = """
+WITH hits AS MATERIALIZED ({rule_sql}),
+current AS MATERIALIZED (
+    SELECT a.person_id FROM diagnostics_alert a
+    WHERE a.rule_id = %(rule_id)s AND a.state IN ('open', 'acknowledged') {only_alerts}
+),
+closed AS (
+    UPDATE diagnostics_alert a
+    SET state = 'resolved', resolved_at = %(now)s, resolution_note = %(auto_note)s
+    WHERE a.rule_id = %(rule_id)s AND a.state IN ('open', 'acknowledged')
+      AND a.person_id IN (SELECT c.person_id FROM current c
+                          WHERE NOT EXISTS (SELECT 1 FROM hits h WHERE h.person_id = c.person_id))
+    RETURNING a.id
+),
+silenced AS (
+    SELECT s.person_id FROM diagnostics_alert s
+    WHERE s.rule_id = %(rule_id)s AND s.state = 'resolved' AND s.resolved_by_id IS NOT NULL
+      AND s.resolved_at > %(now)s - make_interval(days => %(silence_days)s::int)
+),
+inserted AS (
+    INSERT INTO diagnostics_alert (rule_id, person_id, state, created_at, resolution_note)
+    SELECT %(rule_id)s, h.person_id, 'open', %(now)s, '' FROM hits h
+    WHERE NOT EXISTS (SELECT 1 FROM current c WHERE c.person_id = h.person_id)
+      AND NOT EXISTS (SELECT 1 FROM silenced s WHERE s.person_id = h.person_id)
+    ON CONFLICT DO NOTHING
+    RETURNING id, person_id
+)
+SELECT i.id, i.person_id, {facts} AS facts FROM inserted i JOIN hits h ON h.person_id = i.person_id
+UNION ALL
+SELECT c.id, NULL, NULL FROM closed c
+"""
+
+
+def _json(value):
+    """Django's PostgreSQL backend hands jsonb to Python as text (JSONField decodes it)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def rule_hits(
+    rule: AlertRule, *, person_ids: list[int] | None = None, now: dt.datetime | None = None
+) -> dict[int, dict]:
+    """The persons a rule fires for, with its facts, without writing anything (tests, benchmarks)."""
+    now = now or timezone.now()
+    definition = RULES[rule.code]
+    params = definition.parameters(rule.thresholds)
+    ctx = Context(
+        today=timezone.localdate(now), now=now, person_ids=person_ids, timezone=settings.TIME_ZONE
+    )
+    built = definition.build(params, ctx)
+    if built is None:
+        return {}
+    sql, facts, extra = built
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT h.person_id, {facts} FROM ({sql}) h", {**ctx.params(), **params, **extra}
+        )
+        return {person_id: _json(facts) for person_id, facts in cursor.fetchall()}
+
+
+def alerts_evaluate(
+    *,
+    person_ids: list[int] | None = None,
+    now: dt.datetime | None = None,
+    codes: Sequence[str] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> SweepResult:
+    """Evaluate every active rule (for everybody, or for the persons given): open the alerts
+    that fire and are not open yet, resolve those whose condition no longer holds, and deliver
+    the new ones. Idempotent: running it again changes nothing."""
+    now = now or timezone.now()
+    ctx = Context(
+        today=timezone.localdate(now), now=now, person_ids=person_ids, timezone=settings.TIME_ZONE
+    )
+    result = SweepResult(run_id=uuid.uuid4().hex[:16], person_ids=person_ids)
+    rules = AlertRule.objects.filter(is_active=True).order_by("code")
+    if codes is not None:
+        rules = rules.filter(code__in=codes)
+    for rule in rules:
+        outcome = RuleOutcome(rule.code)
+        result.outcomes.append(outcome)
+        definition = RULES.get(rule.code)
+        if definition is None:
+            outcome.skipped = "no hay una regla programada con este código"
+            logger.error("Alert rule %s has no definition in diagnostics.rules", rule.code)
+            continue
+        try:
+            params = definition.parameters(rule.thresholds)
+        except (TypeError, ValueError) as exc:
+            outcome.skipped = f"umbrales no válidos: {exc}"
+            logger.error("Alert rule %s has invalid thresholds: %s", rule.code, exc)
+            continue
+        built = definition.build(params, ctx)
+        missing = coordination_parts_missing(definition)
+        if built is None:
+            outcome.skipped = "faltan modelos de coordinación: " + ", ".join(missing)
+            logger.warning(
+                "Alert rule %s skipped: coordination models missing (%s)", rule.code, missing
+            )
+            continue
+        if missing:
+            logger.info("Alert rule %s runs without %s", rule.code, ", ".join(missing))
+        sql, facts, extra = built
+        only_alerts = ctx.only("a")
+        with system_context(f"alerts.{rule.code}"):
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL work_mem = '{SWEEP_WORK_MEM}'")
+                cursor.execute(
+                    _APPLY_SQL.format(rule_sql=sql, facts=facts, only_alerts=only_alerts),
+                    {
+                        **ctx.params(),
+                        **params,
+                        **extra,
+                        "rule_id": rule.pk,
+                        "auto_note": AUTO_RESOLUTION_NOTE,
+                        "silence_days": params["silence_days"],
+                    },
+                )
+                rows = cursor.fetchall()
+            new = [
+                (alert_id, person_id, _json(facts))
+                for alert_id, person_id, facts in rows
+                if person_id is not None
+            ]
+            outcome.resolved = len(rows) - len(new)
+            outcome.created = len(new)
+            if outcome.created >= ANALYZE_AFTER:
+                # the planner must know the table grew before the next rule's statement is planned
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE diagnostics_alert")
+            for start in range(0, len(new), batch_size):
+                outcome.deliveries += _deliver(
+                    definition,
+                    params,
+                    new[start : start + batch_size],
+                    now,
+                    request_id=f"alerts:{result.run_id}",
+                )
+    return result
+
+
+# --- Delivery: who receives an alert, and what they may read of it -----------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    organisation_id: int
+    service: str
+    user_id: int | None  # None: the organisation's queue
+    viewers: tuple[Viewer, ...]
+
+    @property
+    def role(self) -> str:
+        return self.viewers[0].role if self.user_id is not None else ""
+
+
+def recipients_for(person_ids: Sequence[int]) -> dict[int, list[Recipient]]:
+    """For each person, each organisation that attends them: its reference professional for the
+    person (if they hold an inbox role there), else the organisation's queue (read by any of its
+    staff, so decided for every inbox role present there)."""
+    attending = list(
+        PersonGroupObjectPermission.objects.filter(
+            content_object_id__in=person_ids,
+            permission__codename="view_person",
+            group__organisation__is_active=True,
+        )
+        .values_list("content_object_id", "group__organisation__id")
+        .distinct()
+    )
+    org_ids = {org for _, org in attending}
+    by_user: dict[tuple[int, int], list[Viewer]] = defaultdict(list)
+    by_role: dict[int, dict[str, Viewer]] = defaultdict(dict)
+    for membership in (
+        Membership.objects.filter(
+            organisation_id__in=org_ids,
+            is_active=True,
+            role__in=INBOX_ROLES,
+            user__is_active=True,
+        )
+        .select_related("organisation")
+        .order_by("pk")
+    ):
+        viewer = Viewer.from_membership(membership)
+        by_user[(membership.organisation_id, membership.user_id)].append(viewer)
+        by_role[membership.organisation_id].setdefault(membership.role, viewer)
+    professionals = {
+        (person, org): user
+        for person, org, user in ReferenceProfessional.objects.filter(
+            person_id__in=person_ids,
+            organisation_id__in=org_ids,
+        ).values_list("person_id", "organisation_id", "professional_id")
+    }
+    out: dict[int, list[Recipient]] = defaultdict(list)
+    for person_id, org_id in sorted(attending):
+        user_id = professionals.get((person_id, org_id))
+        if user_id is not None and (org_id, user_id) in by_user:
+            viewers = tuple(by_user[(org_id, user_id)])
+            out[person_id].append(Recipient(org_id, viewers[0].service, user_id, viewers))
+        elif by_role.get(org_id):
+            viewers = tuple(by_role[org_id].values())
+            out[person_id].append(Recipient(org_id, viewers[0].service, None, viewers))
+    return out
+
+
+def category_level(facts: Facts, category: str) -> tuple[str, str]:
+    """The level of a category for one viewer (the lowest over the services that record it), and the basis."""
+    decisions = [decide(facts, category, source) for source in source_services(category)]
+    level = min_level(*(d.level for d in decisions))
+    bases = sorted({d.basis for d in decisions if d.basis})
+    return level, "; ".join(bases)[:200]
+
+
+def recipient_levels(
+    categories: Sequence[str],
+    facts_per_viewer: Sequence[Facts],
+    *,
+    service: str,
+    blocked: Sequence[Sequence[str]] = (),
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Each category's level for a recipient: the lowest over its viewers, capped at indicator
+    where the entries read were restricted by another service (origin block)."""
+    levels: dict[str, str] = {}
+    bases: dict[str, str] = {}
+    blocked_categories = {category for category, by_service in blocked if by_service != service}
+    for category in categories:
+        found = [category_level(facts, category) for facts in facts_per_viewer]
+        level = min_level(*(lv for lv, _ in found)) if found else HIDDEN
+        if category in blocked_categories:
+            level = min_level(level, INDICATOR)
+        levels[category] = level
+        bases[category] = found[0][1] if found else ""
+    return levels, bases
+
+
+def render_for(
+    definition: RuleDef, params: dict, facts: dict, levels: dict[str, str]
+) -> tuple[str, str]:
+    """(text, plain text): the text sees only the facts of categories at full level."""
+    visible = {c: facts[c] for c in definition.categories if levels.get(c) == FULL and c in facts}
+    indicator = frozenset(c for c in definition.categories if levels.get(c) == INDICATOR)
+    text = definition.render(visible, indicator, params)
+    plain = definition.render({}, frozenset(definition.categories), params)
+    return text, plain
+
+
+def _deliver(
+    definition: RuleDef,
+    params: dict,
+    batch: list[tuple[int, int, dict]],
+    now: dt.datetime,
+    *,
+    request_id: str,
+) -> int:
+    recipients = recipients_for([person_id for _, person_id, _ in batch])
+    pairs = list(
+        dict.fromkeys(
+            (viewer, person_id)
+            for _, person_id, _ in batch
+            for r in recipients.get(person_id, ())
+            for viewer in r.viewers
+        )
+    )
+    facts_by_pair = dict(
+        zip(pairs, load_facts_many(pairs=pairs, purpose=PREVENTION, moment=now), strict=True)
+    )
+    deliveries: list[AlertDelivery] = []
+    lines: list[LogLine] = []
+    for alert_id, person_id, facts in batch:
+        for recipient in recipients.get(person_id, ()):
+            levels, bases = recipient_levels(
+                definition.categories,
+                [facts_by_pair[(v, person_id)] for v in recipient.viewers],
+                service=recipient.service,
+                blocked=facts.get("_blocked", ()),
+            )
+            if any(level == HIDDEN for level in levels.values()):
+                continue
+            text, plain = render_for(definition, params, facts, levels)
+            deliveries.append(
+                AlertDelivery(
+                    alert_id=alert_id,
+                    organisation_id=recipient.organisation_id,
+                    recipient_id=recipient.user_id,
+                    text=text,
+                    plain_text=plain,
+                    levels=levels,
+                    delivered_at=now,
+                )
+            )
+            lines.extend(
+                LogLine(
+                    event=DisclosureLogEntry.Event.ALERT,
+                    channel="job",
+                    user_id=recipient.user_id,
+                    organisation_id=recipient.organisation_id,
+                    role=recipient.role,
+                    person_id=person_id,
+                    category=category,
+                    level=levels[category],
+                    purpose=PREVENTION,
+                    basis=bases[category],
+                    request_id=request_id,
+                )
+                for category in definition.categories
+            )
+    AlertDelivery.objects.bulk_create(deliveries)
+    disclosure_log_append(lines)
+    return len(deliveries)
+
+
+# --- What people do with alerts ------------------------------------------------------------------
+
+
+@transaction.atomic
+def alert_acknowledge(*, viewer: Viewer, delivery: AlertDelivery) -> bool:
+    """Mark the alert as seen (only an open alert; seeing it twice changes nothing)."""
+    changed = Alert.objects.filter(pk=delivery.alert_id, state=AlertState.OPEN).update(
+        state=AlertState.ACKNOWLEDGED,
+        acknowledged_at=timezone.now(),
+        acknowledged_by_id=viewer.user_id,
+    )
+    return bool(changed)
+
+
+@transaction.atomic
+def alert_resolve(*, viewer: Viewer, delivery: AlertDelivery, note: str) -> None:
+    """Resolve the alert for every organisation it was delivered to, with the professional's note."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Escriba qué se ha hecho o por qué se cierra la alerta.")})
+    changed = Alert.objects.filter(pk=delivery.alert_id, state__in=UNRESOLVED).update(
+        state=AlertState.RESOLVED,
+        resolved_at=timezone.now(),
+        resolved_by_id=viewer.user_id,
+        resolution_note=note[:4000],
+    )
+    if not changed:
+        raise ValidationError(_("La alerta ya estaba resuelta."), code="resolved")

@@ -1,0 +1,904 @@
+"""The pilot's indicators, computed from the platform's own tables.
+
+Each *source* is one set-based SQL query: an ORM queryset (or, for the AROPE
+households, the diagnostics app's own set-based SQL) yields one *fact* row per event
+or per person and organisation, with fixed column names:
+
+``f_person``  the person the row is about (the basis of disclosure control)
+``f_event``   what the row counts (an enrolment, a referral, a plan, an alert...)
+``f_org``     the organisation the row is attributed to (a pilot organisation)
+``f_terr``    that organisation's territory (province or municipality code, "" if regional)
+``f_month``   the month of the event (first day), or NULL when the source has no month
+flags and numbers used by the measures (``f_accepted``, ``f_days``...)
+
+``aggregate`` wraps that query once in ``GROUP BY GROUPING SETS``: the total, per month,
+per organisation, per territory, organisation × month and territory × month (and any
+extra dimension such as the alert rule) come out of the same statement, with
+``COUNT(DISTINCT ...) FILTER (WHERE ...)`` for counts and ``percentile_cont(0.5)``
+for medians. No Python loop ever runs per person.
+
+``publish`` runs every source for a pilot and a period (a constant number of queries,
+whatever the population) and protects the result with ``pilots.sdc``: the org and
+territory filters of the pages select cells of this one protected publication, so
+that filtering never yields a number the unfiltered tables had suppressed.
+
+A source whose models do not exist yet (or are not migrated) is *not available*: its
+measures are published as "no disponible" with the reason, and nothing fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Least, TruncDate, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .sdc import Cell, Group, protect
+
+MONTH, ORGANISATION, TERRITORY = "month", "organisation", "territory"
+PROVINCE_LEVEL, MUNICIPALITY_LEVEL = "province", "municipality"
+
+#: Rules of the diagnostics app whose alerts mean "the same service is being given twice".
+DUPLICATION_RULES = ("duplicidad_recurso",)
+
+
+class Kind:
+    PERSONS = "persons"  # distinct persons
+    EVENTS = "events"  # distinct events about persons (referrals, plans, alerts...)
+    COUNT = "count"  # distinct events that are not about persons (meetings): never suppressed
+    MEDIAN_DAYS = "median_days"
+
+
+ADDITIVE = (Kind.PERSONS, Kind.EVENTS, Kind.COUNT)
+
+
+# --- Scope: a pilot, its organisations and a period ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrganisationInfo:
+    id: int
+    name: str
+    kind: str
+    territory: str
+
+
+@dataclass(frozen=True)
+class Scope:
+    pilot_id: int
+    start: dt.date  # first day of a month
+    end: dt.date  # last day of a month
+    organisations: tuple[OrganisationInfo, ...]
+    territory_level: str = PROVINCE_LEVEL
+    territory_labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    today: dt.date | None = None
+    pilot_start: dt.date | None = None  # persons attended before it enter the pilot on that day
+
+    @property
+    def org_ids(self) -> list[int]:
+        return [o.id for o in self.organisations]
+
+    @property
+    def territories(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for org in self.organisations:
+            seen.setdefault(org.territory, None)
+        return sorted(seen, key=lambda code: (code == "", self.territory_labels.get(code, code)))
+
+    def orgs_in(self, territory: str) -> list[int]:
+        return [o.id for o in self.organisations if o.territory == territory]
+
+    @property
+    def months(self) -> list[dt.date]:
+        return months_between(self.start, self.end)
+
+    @property
+    def reference_day(self) -> dt.date:
+        """The day stocks are measured on: the end of the period, or today if it is earlier."""
+        today = self.today or timezone.localdate()
+        return min(self.end, today)
+
+    @property
+    def start_at(self) -> dt.datetime:
+        return _midnight(self.start)
+
+    @property
+    def end_at(self) -> dt.datetime:
+        """Exclusive upper bound: midnight after the last day."""
+        return _midnight(self.end + dt.timedelta(days=1))
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def months_between(start: dt.date, end: dt.date) -> list[dt.date]:
+    months = []
+    current = month_start(start)
+    while current <= end:
+        months.append(current)
+        current = month_end(current) + dt.timedelta(days=1)
+    return months
+
+
+# --- Measures, sources and tables ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measure:
+    code: str
+    label: Any
+    kind: str
+    definition: Any = ""
+    flag: str = ""  # boolean fact column restricting the rows the measure counts
+    value: str = ""  # numeric fact column (medians)
+    basis: str = "f_person"  # the column whose distinct count decides primary suppression
+    monthly: bool = True
+
+    @property
+    def additive(self) -> bool:
+        return self.kind in ADDITIVE
+
+    @property
+    def personal(self) -> bool:
+        return self.kind != Kind.COUNT
+
+
+@dataclass(frozen=True)
+class FactQuery:
+    sql: str
+    params: Sequence[Any] | dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Source:
+    code: str
+    title: Any
+    measures: tuple[Measure, ...]
+    build: Callable[[Scope], FactQuery | None]
+    monthly: bool = True
+    extra_dims: tuple[tuple[str, str, Any], ...] = ()  # (dimension, fact column, label)
+    unavailable: Any = ""  # why the source may be missing
+
+    def dims(self) -> list[tuple[str, str]]:
+        dims = [(MONTH, "f_month")] if self.monthly else []
+        dims += [(ORGANISATION, "f_org"), (TERRITORY, "f_terr")]
+        dims += [(code, column) for code, column, _label in self.extra_dims]
+        return dims
+
+
+@dataclass
+class MeasureTable:
+    """One measure over a scope: total and breakdowns, as cells."""
+
+    measure: Measure
+    source: Source
+    available: bool = True
+    reason: Any = ""
+    total: Cell = field(default_factory=lambda: Cell(None, 0))
+    by_month: dict[dt.date, Cell] = field(default_factory=dict)
+    by_org: dict[int, Cell] = field(default_factory=dict)
+    by_territory: dict[str, Cell] = field(default_factory=dict)
+    org_month: dict[int, dict[dt.date, Cell]] = field(default_factory=dict)
+    territory_month: dict[str, dict[dt.date, Cell]] = field(default_factory=dict)
+    extra: dict[str, dict[str, Cell]] = field(default_factory=dict)
+
+    @property
+    def monthly(self) -> bool:
+        return self.source.monthly and self.measure.monthly
+
+    def selection(self, *, organisation_id: int | None = None, territory: str | None = None):
+        """(headline cell, cells by month) for the filter: cells of the protected publication."""
+        if organisation_id is not None:
+            return self.by_org.get(organisation_id), self.org_month.get(organisation_id, {})
+        if territory is not None:
+            return self.by_territory.get(territory), self.territory_month.get(territory, {})
+        return self.total, self.by_month
+
+    def cells(self):
+        yield self.total
+        for group in (self.by_month, self.by_org, self.by_territory, *self.extra.values()):
+            yield from group.values()
+        for rows in (self.org_month, self.territory_month):
+            for row in rows.values():
+                yield from row.values()
+
+
+@dataclass
+class Publication:
+    scope: Scope
+    tables: dict[str, MeasureTable]
+    sources: tuple[Source, ...]
+
+    def table(self, code: str) -> MeasureTable:
+        return self.tables[code]
+
+    def available_tables(self) -> list[MeasureTable]:
+        return [t for t in self.tables.values() if t.available]
+
+    def unavailable_tables(self) -> list[MeasureTable]:
+        return [t for t in self.tables.values() if not t.available]
+
+
+# --- Model availability -------------------------------------------------------------------------
+
+
+@cache
+def _migrated_models() -> frozenset[tuple[str, str]]:
+    """(app, model) pairs that the migration files on disk create (no database query)."""
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return frozenset(loader.project_state().models)
+
+
+def available_model(app_label: str, model_name: str, fields: Sequence[str] = ()):
+    """The model if its app defines and migrates it with these fields, else None."""
+    try:
+        model = apps.get_model(app_label, model_name)
+    except LookupError:
+        return None
+    if (app_label, model_name.lower()) not in _migrated_models():
+        return None
+    names = {f.name for f in model._meta.get_fields()}
+    if not set(fields) <= names:
+        return None
+    return model
+
+
+# --- Expressions --------------------------------------------------------------------------------
+
+
+class EpochDays(Func):
+    """Days (with fractions) between two timestamps: later - earlier."""
+
+    arg_joiner = " - "
+    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)::double precision"
+    output_field = FloatField()
+
+
+class DateDiffDays(Func):
+    """Whole days between two dates: later - earlier (PostgreSQL date subtraction)."""
+
+    arg_joiner = " - "
+    template = "(%(expressions)s)"
+    output_field = IntegerField()
+
+
+def territory_case(scope: Scope, org_column: str):
+    """The territory of the row's organisation, from the scope (no join, always consistent)."""
+    whens = [When(**{org_column: org.id}, then=Value(org.territory)) for org in scope.organisations]
+    return Case(*whens, default=Value(""), output_field=CharField())
+
+
+def month_of_datetime(column: str):
+    return Cast(TruncMonth(column, tzinfo=timezone.get_current_timezone()), DateField())
+
+
+def month_of_date(expression):
+    return Cast(TruncMonth(expression, output_field=DateField()), DateField())
+
+
+def flag(condition) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def facts(queryset: QuerySet) -> FactQuery:
+    try:
+        sql, params = queryset.order_by().query.sql_with_params()
+    except EmptyResultSet:  # e.g. ``organisation_id IN ()``: no row can match
+        return FactQuery("", ())
+    return FactQuery(sql, params)
+
+
+# --- Sources ------------------------------------------------------------------------------------
+
+
+def _in_pilot_enrolments(scope: Scope):
+    from sharing.models import Enrolment
+
+    return Enrolment.objects.filter(organisation_id__in=scope.org_ids, start_date__lte=scope.end).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=scope.start)
+    )
+
+
+def _caseload(scope: Scope) -> FactQuery:
+    """Enrolments of the period. The three per-person flags are uncorrelated ``IN`` subqueries
+    (PostgreSQL hashes each once) rather than a lookup per row."""
+    from cases.models import MinimumIncome
+    from consent.models import Consent, LegalBasis, Objection
+
+    day = scope.reference_day
+    after_day = _midnight(day + dt.timedelta(days=1))
+    enrolments = _in_pilot_enrolments(scope)
+    several_services = (
+        enrolments.order_by().values("person_id")
+        .annotate(n=Count("organisation__kind", distinct=True)).filter(n__gte=2).values("person_id")
+    )
+    consent_in_force = Consent.objects.filter(valid_from__lte=day, valid_until__gte=day).filter(
+        Q(revocation__isnull=True) | Q(revocation__revoked_at__gte=after_day),
+        Q(superseded_by__isnull=True) | Q(superseded_by__recorded_at__gte=after_day),
+    ).values("person_id")
+    receives_income = MinimumIncome.objects.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=day),
+        person_id=OuterRef(OuterRef("person_id")), status=MinimumIncome.Status.GRANTED, start_date__lte=day,
+    )
+    objected = Objection.objects.filter(person_id=OuterRef(OuterRef("person_id")), legal_basis_id=OuterRef("pk"))
+    legal_basis = (
+        LegalBasis.objects.filter(is_active=True, community_id=OuterRef("organisation__community_id"))
+        .exclude(mode=LegalBasis.Mode.CONSENT_ONLY)
+        .filter(~Exists(objected))
+        .filter(Q(condition="") | Exists(receives_income))
+    )
+    covered_by_law = enrolments.filter(Exists(legal_basis)).order_by().values("person_id")
+    queryset = enrolments.values(
+        f_person=F("person_id"),
+        f_event=F("pk"),
+        f_org=F("organisation_id"),
+        f_terr=territory_case(scope, "organisation_id"),
+        f_month=Case(When(start_date__gte=scope.start, then=month_of_date(F("start_date"))),
+                     default=Value(None), output_field=DateField()),
+        f_new=flag(Q(start_date__gte=scope.start)),
+        f_multi=flag(Q(person_id__in=several_services)),
+        f_basis=flag(Q(person_id__in=consent_in_force) | Q(person_id__in=covered_by_law)),
+    )
+    return facts(queryset)
+
+
+def _referrals_sent(scope: Scope) -> FactQuery | None:
+    referral = available_model("coordination", "Referral", ("person", "from_organisation", "sent_at"))
+    if referral is None:
+        return None
+    queryset = referral.objects.filter(
+        from_organisation_id__in=scope.org_ids, sent_at__gte=scope.start_at, sent_at__lt=scope.end_at,
+    ).values(
+        f_person=F("person_id"), f_event=F("pk"), f_org=F("from_organisation_id"),
+        f_terr=territory_case(scope, "from_organisation_id"), f_month=month_of_datetime("sent_at"),
+    )
+    return facts(queryset)
+
+
+def _referrals_received(scope: Scope) -> FactQuery | None:
+    referral = available_model(
+        "coordination", "Referral", ("person", "to_organisation", "sent_at", "accepted_at", "rejected_at"),
+    )
+    if referral is None:
+        return None
+    answered = Q(accepted_at__isnull=False) | Q(rejected_at__isnull=False)
+    queryset = referral.objects.filter(
+        to_organisation_id__in=scope.org_ids, sent_at__gte=scope.start_at, sent_at__lt=scope.end_at,
+    ).values(
+        f_person=F("person_id"), f_event=F("pk"), f_org=F("to_organisation_id"),
+        f_terr=territory_case(scope, "to_organisation_id"), f_month=month_of_datetime("sent_at"),
+        f_accepted=flag(Q(accepted_at__isnull=False)),
+        f_rejected=flag(Q(rejected_at__isnull=False)),
+        f_answered=flag(answered),
+        f_days=EpochDays(Coalesce(F("accepted_at"), F("rejected_at")), F("sent_at")),
+    )
+    return facts(queryset)
+
+
+def _joint_plans(scope: Scope) -> FactQuery | None:
+    from cases.models import DiaryEntry
+    from sharing.models import Enrolment
+
+    plan = available_model("coordination", "JointPlan", ("person", "start_date", "organising_organisation"))
+    if plan is None:
+        return None
+    first_note = (
+        DiaryEntry.objects.annotate(day=TruncDate("happened_at"))
+        .filter(person_id=OuterRef("person_id"), recorded_by_org_id__in=scope.org_ids, day__lte=OuterRef("start_date"))
+        .order_by().values("person_id").annotate(first=Min("day")).values("first")[:1]
+    )
+    first_enrolment = (
+        Enrolment.objects.filter(person_id=OuterRef("person_id"), organisation_id__in=scope.org_ids,
+                                 start_date__lte=OuterRef("start_date"))
+        .order_by().values("person_id").annotate(first=Min("start_date")).values("first")[:1]
+    )
+    queryset = (
+        plan.objects.filter(organising_organisation_id__in=scope.org_ids, start_date__gte=scope.start,
+                            start_date__lte=scope.end)
+        .annotate(first_contact=Least(Subquery(first_note, output_field=DateField()),
+                                      Subquery(first_enrolment, output_field=DateField())))
+        .values(
+            f_person=F("person_id"), f_event=F("pk"), f_org=F("organising_organisation_id"),
+            f_terr=territory_case(scope, "organising_organisation_id"),
+            f_month=month_of_date(F("start_date")),
+            f_contact=flag(Q(first_contact__isnull=False)),
+            f_days=DateDiffDays(F("start_date"), F("first_contact")),
+        )
+    )
+    return facts(queryset)
+
+
+def _plan_actions(scope: Scope) -> FactQuery | None:
+    action = available_model("coordination", "PlanAction", ("plan", "owner_organisation", "state", "end_date"))
+    if action is None:
+        return None
+    completed = action.State.COMPLETED if hasattr(action, "State") else "completada"
+    queryset = (
+        action.objects.filter(owner_organisation_id__in=scope.org_ids, state=completed)
+        .annotate(done=Coalesce(F("end_date"), TruncDate("updated_at")))
+        .filter(done__gte=scope.start, done__lte=scope.end)
+        .values(
+            f_person=F("plan__person_id"), f_event=F("pk"), f_org=F("owner_organisation_id"),
+            f_terr=territory_case(scope, "owner_organisation_id"), f_month=month_of_date(F("done")),
+        )
+    )
+    return facts(queryset)
+
+
+def _conferences(scope: Scope) -> FactQuery | None:
+    conference = available_model("coordination", "CaseConference", ("date", "organising_organisation", "cases"))
+    if conference is None:
+        return None
+    last = min(scope.end, scope.today or timezone.localdate())
+    queryset = conference.objects.filter(
+        organising_organisation_id__in=scope.org_ids, date__gte=scope.start, date__lte=last,
+    ).values(
+        f_person=F("cases__person_id"), f_event=F("pk"), f_org=F("organising_organisation_id"),
+        f_terr=territory_case(scope, "organising_organisation_id"), f_month=month_of_date(F("date")),
+    )
+    return facts(queryset)
+
+
+def _alerts(scope: Scope) -> FactQuery | None:
+    alert = available_model("diagnostics", "Alert", ("rule", "person", "created_at", "resolved_at"))
+    delivery = available_model("diagnostics", "AlertDelivery", ("alert", "organisation"))
+    rule = available_model("diagnostics", "AlertRule", ("code",))
+    if alert is None or delivery is None or rule is None:
+        return None
+    resolved = Q(alert__resolved_at__isnull=False)
+    duplication = Q(alert__rule__code__in=DUPLICATION_RULES)
+    queryset = delivery.objects.filter(
+        organisation_id__in=scope.org_ids, alert__created_at__gte=scope.start_at, alert__created_at__lt=scope.end_at,
+    ).values(
+        f_person=F("alert__person_id"), f_event=F("alert_id"), f_org=F("organisation_id"),
+        f_terr=territory_case(scope, "organisation_id"), f_month=month_of_datetime("alert__created_at"),
+        f_rule=F("alert__rule__code"),
+        f_resolved=flag(resolved),
+        f_days=EpochDays(F("alert__resolved_at"), F("alert__created_at")),
+        f_dup=flag(duplication),
+        f_dup_resolved=flag(duplication & resolved),
+    )
+    return facts(queryset)
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _arope_households(scope: Scope) -> FactQuery | None:
+    """Households with minors at risk of poverty or social exclusion.
+
+    Whether a household is AROPE is the diagnostics app's decision: its public set-based
+    query (``diagnostics.arope.HOUSEHOLDS_SQL``: one row per household with the three AROPE
+    flags) is used as it is, restricted to the households of persons the pilot attends. The
+    minors are read here (members under 18 on the reference day)."""
+    try:
+        from diagnostics import arope
+    except ImportError:
+        return None
+    if not all(hasattr(arope, name) for name in ("HOUSEHOLDS_SQL", "sql_parameters")):
+        return None
+    from cases.models import HouseholdMember, Person
+    from sharing.models import Enrolment
+
+    enrolment, member, person = (connection.ops.quote_name(m._meta.db_table)
+                                 for m in (Enrolment, HouseholdMember, Person))
+    in_pilot = "e.start_date <= %(pilot_period_end)s AND (e.end_date IS NULL OR e.end_date >= %(pilot_period_start)s)"
+    living = "{m}.start_date <= %(pilot_day)s AND ({m}.end_date IS NULL OR {m}.end_date > %(pilot_day)s)"
+    households = (
+        f"m.household_id IN (SELECT hm.household_id FROM {member} hm "
+        f"JOIN {enrolment} e ON e.person_id = hm.person_id "
+        f"WHERE e.organisation_id = ANY(%(pilot_orgs)s::bigint[]) AND {in_pilot} AND {living.format(m='hm')})"
+    )
+    sql = (
+        "WITH households AS (" + arope.HOUSEHOLDS_SQL.format(households=households) + """),
+pilot_orgs AS (
+    SELECT * FROM unnest(%(pilot_orgs)s::bigint[], %(pilot_territories)s::text[]) AS t(org_id, territory)
+)
+SELECT DISTINCT h.household_id AS f_event, child.person_id AS f_person, o.org_id AS f_org,
+       o.territory AS f_terr, NULL::date AS f_month
+FROM households h
+JOIN """ + member + " child ON child.household_id = h.household_id AND " + living.format(m="child") + """
+JOIN """ + person + """ minor ON minor.id = child.person_id AND minor.birth_date > %(pilot_born_18)s
+JOIN """ + member + " anyone ON anyone.household_id = h.household_id AND " + living.format(m="anyone") + """
+JOIN """ + enrolment + " e ON e.person_id = anyone.person_id AND " + in_pilot + """
+JOIN pilot_orgs o ON o.org_id = e.organisation_id
+WHERE h.at_risk_of_poverty IS TRUE OR h.severe_deprivation OR h.very_low_work_intensity"""
+    )
+    day = scope.reference_day
+    params = {
+        **arope.sql_parameters(day),
+        "pilot_orgs": scope.org_ids,
+        "pilot_territories": [o.territory for o in scope.organisations],
+        "pilot_period_start": scope.start,
+        "pilot_period_end": scope.end,
+        "pilot_day": day,
+        "pilot_born_18": _years_before(day, 18),
+    }
+    return FactQuery(sql, params)
+
+
+def _disclosures(scope: Scope) -> FactQuery:
+    from sharing.models import DisclosureLogEntry
+
+    queryset = DisclosureLogEntry.objects.filter(
+        organisation_id__in=scope.org_ids, event=DisclosureLogEntry.Event.DISCLOSURE, person__isnull=False,
+        at__gte=scope.start_at, at__lt=scope.end_at,
+    ).values(
+        f_person=F("person_id"), f_event=F("pk"), f_org=F("organisation_id"),
+        f_terr=territory_case(scope, "organisation_id"), f_month=month_of_datetime("at"),
+        f_category=F("category"),
+        f_basis=Func(F("basis"), Value(":"), Value(1), function="split_part", output_field=CharField()),
+    )
+    return facts(queryset)
+
+
+COORDINATION_PENDING = _("No disponible: el módulo de coordinación (derivaciones, itinerarios y comisiones) "
+                         "aún no está instalado.")
+DIAGNOSTICS_PENDING = _("No disponible: el módulo de diagnóstico y alertas aún no está instalado.")
+
+
+SOURCES: tuple[Source, ...] = (
+    Source(
+        "caseload", _("Personas atendidas"), monthly=True, build=_caseload,
+        measures=(
+            Measure("persons_attended", _("Personas atendidas"), Kind.PERSONS, monthly=False,
+                    definition=_("Personas con un expediente abierto en alguna organización del piloto en algún "
+                                 "momento del periodo.")),
+            Measure("persons_new", _("Personas que inician la atención"), Kind.PERSONS, flag="f_new",
+                    definition=_("Personas cuyo expediente en una organización del piloto se abre en el periodo "
+                                 "(por mes de apertura).")),
+            Measure("persons_multi_service", _("Personas atendidas por más de un servicio"), Kind.PERSONS,
+                    flag="f_multi", monthly=False,
+                    definition=_("Personas atendidas en el periodo por organizaciones del piloto de al menos dos "
+                                 "tipos de servicio (servicios sociales, empleo, Tercer Sector).")),
+            Measure("persons_with_basis", _("Personas con consentimiento o base jurídica vigente"), Kind.PERSONS,
+                    flag="f_basis", monthly=False,
+                    definition=_("Personas atendidas con un consentimiento vigente (ni revocado ni sustituido) o "
+                                 "cubiertas por una base jurídica activa de su comunidad sin oposición, al final "
+                                 "del periodo (o hoy, si el periodo no ha terminado).")),
+        ),
+    ),
+    Source(
+        "referrals_sent", _("Derivaciones enviadas"), build=_referrals_sent, unavailable=COORDINATION_PENDING,
+        measures=(
+            Measure("referrals_sent", _("Derivaciones enviadas"), Kind.EVENTS,
+                    definition=_("Derivaciones enviadas en el periodo por organizaciones del piloto "
+                                 "(atribuidas a la organización que deriva).")),
+        ),
+    ),
+    Source(
+        "referrals_received", _("Derivaciones recibidas"), build=_referrals_received,
+        unavailable=COORDINATION_PENDING,
+        measures=(
+            Measure("referrals_received", _("Derivaciones recibidas"), Kind.EVENTS,
+                    definition=_("Derivaciones enviadas en el periodo a organizaciones del piloto "
+                                 "(atribuidas a la organización receptora).")),
+            Measure("referrals_accepted", _("Derivaciones aceptadas"), Kind.EVENTS, flag="f_accepted",
+                    definition=_("De las recibidas, las aceptadas (en cualquier fecha).")),
+            Measure("referrals_rejected", _("Derivaciones rechazadas"), Kind.EVENTS, flag="f_rejected",
+                    definition=_("De las recibidas, las rechazadas (en cualquier fecha).")),
+            Measure("referral_answer_days", _("Mediana de días hasta responder una derivación"),
+                    Kind.MEDIAN_DAYS, flag="f_answered", value="f_days",
+                    definition=_("Mediana de los días entre el envío y la aceptación o el rechazo, de las "
+                                 "derivaciones recibidas que ya tienen respuesta.")),
+        ),
+    ),
+    Source(
+        "joint_plans", _("Itinerarios conjuntos"), build=_joint_plans, unavailable=COORDINATION_PENDING,
+        measures=(
+            Measure("plans_opened", _("Itinerarios conjuntos abiertos"), Kind.EVENTS,
+                    definition=_("Itinerarios conjuntos con fecha de inicio en el periodo, impulsados por una "
+                                 "organización del piloto (incluidos los que están en elaboración).")),
+            Measure("plan_first_contact_days", _("Mediana de días desde el primer contacto hasta el itinerario"),
+                    Kind.MEDIAN_DAYS, flag="f_contact", value="f_days",
+                    definition=_("Mediana de los días entre el primer contacto de la persona con el piloto "
+                                 "(primera anotación del diario o primer expediente en una organización del "
+                                 "piloto) y el inicio del itinerario.")),
+        ),
+    ),
+    Source(
+        "plan_actions", _("Acciones de itinerario completadas"), build=_plan_actions,
+        unavailable=COORDINATION_PENDING,
+        measures=(
+            Measure("plan_actions_completed", _("Acciones de itinerario completadas"), Kind.EVENTS,
+                    definition=_("Acciones de itinerarios conjuntos completadas en el periodo por organizaciones "
+                                 "del piloto (por fecha de fin).")),
+        ),
+    ),
+    Source(
+        "conferences", _("Comisiones de caso"), build=_conferences, unavailable=COORDINATION_PENDING,
+        measures=(
+            Measure("conferences_held", _("Comisiones de caso celebradas"), Kind.COUNT,
+                    definition=_("Reuniones celebradas en el periodo convocadas por organizaciones del piloto. "
+                                 "Cuentan reuniones, no personas: no se suprimen.")),
+            Measure("conference_persons", _("Personas cuyo caso se revisó en comisión"), Kind.PERSONS,
+                    definition=_("Personas distintas presentadas en esas comisiones.")),
+        ),
+    ),
+    Source(
+        "alerts", _("Alertas"), build=_alerts, unavailable=DIAGNOSTICS_PENDING,
+        extra_dims=(("rule", "f_rule", _("Regla")),),
+        measures=(
+            Measure("alerts_raised", _("Alertas generadas"), Kind.EVENTS,
+                    definition=_("Alertas creadas en el periodo y entregadas a organizaciones del piloto.")),
+            Measure("alerts_resolved", _("Alertas resueltas"), Kind.EVENTS, flag="f_resolved",
+                    definition=_("De esas alertas, las resueltas (en cualquier fecha).")),
+            Measure("alert_resolution_days", _("Mediana de días hasta resolver una alerta"), Kind.MEDIAN_DAYS,
+                    flag="f_resolved", value="f_days",
+                    definition=_("Mediana de los días entre la creación y la resolución de las alertas resueltas.")),
+            Measure("duplicates_detected", _("Servicios duplicados detectados"), Kind.EVENTS, flag="f_dup",
+                    definition=_("Alertas de posible duplicidad de recursos (el mismo servicio prestado dos veces).")),
+            Measure("duplicates_avoided", _("Duplicidades evitadas"), Kind.EVENTS, flag="f_dup_resolved",
+                    definition=_("Alertas de duplicidad resueltas.")),
+        ),
+    ),
+    Source(
+        "arope", _("Pobreza infantil (AROPE)"), build=_arope_households, monthly=False,
+        unavailable=DIAGNOSTICS_PENDING,
+        measures=(
+            Measure("arope_households_with_minors", _("Hogares con menores en riesgo de pobreza o exclusión (AROPE)"),
+                    Kind.EVENTS, basis="f_event", monthly=False,
+                    definition=_("Unidades de convivencia con algún menor de 18 años y algún miembro atendido "
+                                 "por el piloto, en riesgo de pobreza o exclusión social (definición AROPE de la "
+                                 "UE, calculada por el módulo de diagnóstico) al final del periodo. Se suprimen "
+                                 "si son menos de 5 hogares.")),
+            Measure("arope_children", _("Menores en esos hogares"), Kind.PERSONS, monthly=False,
+                    definition=_("Menores de 18 años que viven en esos hogares.")),
+        ),
+    ),
+    Source(
+        "disclosures", _("Comunicaciones de datos"), build=_disclosures,
+        extra_dims=(("category", "f_category", _("Categoría")), ("basis", "f_basis", _("Base"))),
+        measures=(
+            Measure("disclosures", _("Comunicaciones de datos entre servicios"), Kind.EVENTS,
+                    definition=_("Entradas del registro de accesos en las que una organización del piloto "
+                                 "recibió datos de otro servicio, por categoría y base (consentimiento, base "
+                                 "jurídica, acceso de emergencia).")),
+            Measure("persons_disclosed", _("Personas cuyos datos se comunicaron"), Kind.PERSONS,
+                    definition=_("Personas distintas afectadas por esas comunicaciones.")),
+        ),
+    ),
+)
+
+MEASURES: dict[str, Measure] = {m.code: m for s in SOURCES for m in s.measures}
+
+
+# --- Running a source ----------------------------------------------------------------------------
+
+
+def aggregate_sql(source: Source, fact_sql: str) -> str:
+    """The GROUPING SETS statement around a source's fact query (no parameters of its own).
+
+    Counts are ``COUNT(DISTINCT ...)``, so an event attributed to several organisations
+    (an alert delivered to two) counts once in the total. A median cannot be distinct, so
+    the facts get two markers: ``f_first`` on one row per event, and ``f_first_terr`` on
+    one row per event and territory; the median of a grouping by organisation reads every
+    row, by territory the rows marked ``f_first_terr``, any other the rows marked
+    ``f_first``."""
+    dims = source.dims()
+    sets = ["()"] + [f"(f.{column})" for _, column in dims]
+    if source.monthly:
+        sets += ["(f.f_org, f.f_month)", "(f.f_terr, f.f_month)"]
+    select = [f"GROUPING(f.{column})" for _, column in dims] + [f"f.{column}" for _, column in dims]
+    medians = False
+    for measure in source.measures:
+        where = f" FILTER (WHERE f.{measure.flag})" if measure.flag else ""
+        select.append(f"COUNT(DISTINCT f.{measure.basis}){where}")
+        if measure.kind in (Kind.EVENTS, Kind.COUNT):
+            select.append(f"COUNT(DISTINCT f.f_event){where}")
+        elif measure.kind == Kind.MEDIAN_DAYS:
+            medians = True
+            condition = f"f.{measure.flag} AND " if measure.flag else ""
+            ordered = f"percentile_cont(0.5) WITHIN GROUP (ORDER BY f.{measure.value})"
+            select.append(f"{ordered}{where}")
+            select.append(f"{ordered} FILTER (WHERE {condition}f.f_first)")
+            select.append(f"{ordered} FILTER (WHERE {condition}f.f_first_terr)")
+        else:
+            select.append("NULL")
+    source_sql = fact_sql
+    if medians:
+        source_sql = (
+            "SELECT facts.*, "
+            "ROW_NUMBER() OVER (PARTITION BY facts.f_event ORDER BY facts.f_org) = 1 AS f_first, "
+            "ROW_NUMBER() OVER (PARTITION BY facts.f_event, facts.f_terr ORDER BY facts.f_org) = 1 AS f_first_terr "
+            f"FROM ({fact_sql}) AS facts"
+        )
+    return (
+        f"SELECT {', '.join(select)} FROM ({source_sql}) AS f "
+        f"GROUP BY GROUPING SETS ({', '.join(sets)})"
+    )
+
+
+def run_source(source: Source, scope: Scope) -> dict[str, MeasureTable]:
+    """One SQL statement: every measure of the source with every breakdown, as unprotected cells."""
+    fact = source.build(scope)
+    if fact is None:
+        return {
+            m.code: MeasureTable(measure=m, source=source, available=False, reason=source.unavailable)
+            for m in source.measures
+        }
+    rows = []
+    if fact.sql:  # empty when nothing can match (a pilot without organisations)
+        with connection.cursor() as cursor:
+            cursor.execute(aggregate_sql(source, fact.sql), fact.params)
+            rows = cursor.fetchall()
+    dims = [code for code, _ in source.dims()]
+    tables = {m.code: MeasureTable(measure=m, source=source) for m in source.measures}
+    n = len(dims)
+    for row in rows:
+        grouping, keys, values = row[:n], row[n:2 * n], list(row[2 * n:])
+        grouped = {dim: key for dim, g, key in zip(dims, grouping, keys, strict=True) if g == 0}
+        for measure in source.measures:
+            basis = values.pop(0)
+            if measure.kind == Kind.MEDIAN_DAYS:
+                every_row, per_event, per_territory = values.pop(0), values.pop(0), values.pop(0)
+                if ORGANISATION in grouped:
+                    amount = every_row
+                elif TERRITORY in grouped:
+                    amount = per_territory
+                else:
+                    amount = per_event
+            else:
+                amount = values.pop(0)
+            _place(tables[measure.code], grouped, _cell(measure, basis, amount))
+    for table in tables.values():
+        _fill(table, scope)
+    return tables
+
+
+def _cell(measure: Measure, basis: int, amount) -> Cell:
+    if measure.kind == Kind.PERSONS:
+        return Cell(int(basis), int(basis))
+    if measure.kind in (Kind.EVENTS, Kind.COUNT):
+        return Cell(int(amount), int(basis), personal=measure.personal)
+    value = None if amount is None else round(float(amount), 1)
+    return Cell(value, int(basis), additive=False)
+
+
+def _place(table: MeasureTable, grouped: dict[str, Any], cell: Cell) -> None:
+    keys = set(grouped)
+    if not keys:
+        table.total = cell
+    elif keys == {MONTH}:
+        if grouped[MONTH] is not None:
+            table.by_month[grouped[MONTH]] = cell
+    elif keys == {ORGANISATION}:
+        table.by_org[grouped[ORGANISATION]] = cell
+    elif keys == {TERRITORY}:
+        table.by_territory[grouped[TERRITORY]] = cell
+    elif keys == {ORGANISATION, MONTH}:
+        if grouped[MONTH] is not None:
+            table.org_month.setdefault(grouped[ORGANISATION], {})[grouped[MONTH]] = cell
+    elif keys == {TERRITORY, MONTH}:
+        if grouped[MONTH] is not None:
+            table.territory_month.setdefault(grouped[TERRITORY], {})[grouped[MONTH]] = cell
+    else:
+        [dim] = keys
+        table.extra.setdefault(dim, {})[grouped[dim] if grouped[dim] is not None else ""] = cell
+
+
+def _empty(measure: Measure) -> Cell:
+    if measure.kind == Kind.MEDIAN_DAYS:
+        return Cell(None, 0, additive=False)
+    return Cell(0, 0, personal=measure.personal)
+
+
+def _fill(table: MeasureTable, scope: Scope) -> None:
+    """Every month, organisation and territory of the scope gets a cell (zero if nothing)."""
+    measure = table.measure
+    if table.total.value is None and measure.kind != Kind.MEDIAN_DAYS:
+        table.total = _empty(measure)
+    for org in scope.org_ids:
+        table.by_org.setdefault(org, _empty(measure))
+    for territory in scope.territories:
+        table.by_territory.setdefault(territory, _empty(measure))
+    if table.monthly:
+        for month in scope.months:
+            table.by_month.setdefault(month, _empty(measure))
+        for org in scope.org_ids:
+            row = table.org_month.setdefault(org, {})
+            for month in scope.months:
+                row.setdefault(month, _empty(measure))
+        for territory in scope.territories:
+            row = table.territory_month.setdefault(territory, {})
+            for month in scope.months:
+                row.setdefault(month, _empty(measure))
+    else:
+        table.by_month, table.org_month, table.territory_month = {}, {}, {}
+    for dim, _column, _label in table.source.extra_dims:
+        table.extra.setdefault(dim, {})
+
+
+# --- Disclosure control of a publication ---------------------------------------------------------
+
+
+def groups_for(table: MeasureTable, scope: Scope) -> list[Group]:
+    """The additive relations of one measure's tables: what a reader could subtract."""
+    if not table.measure.additive or not table.measure.personal:
+        return []
+    groups = [
+        Group(list(table.by_org.values()), table.total, "organisations"),
+        Group(list(table.by_territory.values()), table.total, "territories"),
+    ]
+    for territory in scope.territories:
+        members = [table.by_org[o] for o in scope.orgs_in(territory) if o in table.by_org]
+        groups.append(Group(members, table.by_territory[territory], f"organisations in {territory}"))
+    if table.monthly:
+        groups.append(Group(list(table.by_month.values()), table.total, "months"))
+        for org, row in table.org_month.items():
+            groups.append(Group(list(row.values()), table.by_org[org], f"months of {org}"))
+        for territory, row in table.territory_month.items():
+            groups.append(Group(list(row.values()), table.by_territory[territory], f"months of {territory}"))
+        for month, total in table.by_month.items():
+            groups.append(Group([row[month] for row in table.org_month.values()], total, f"organisations {month}"))
+            groups.append(Group([row[month] for row in table.territory_month.values()], total,
+                                f"territories {month}"))
+            for territory in scope.territories:
+                members = [table.org_month[o][month] for o in scope.orgs_in(territory) if o in table.org_month]
+                groups.append(Group(members, table.territory_month[territory][month],
+                                    f"organisations in {territory} {month}"))
+    for dim, cells in table.extra.items():
+        groups.append(Group(list(cells.values()), table.total, dim))
+    return groups
+
+
+def protect_tables(tables: dict[str, MeasureTable], scope: Scope) -> None:
+    for table in tables.values():
+        if table.available:
+            protect(list(table.cells()), groups_for(table, scope))
+
+
+def publish(scope: Scope, sources: Sequence[Source] = SOURCES) -> Publication:
+    """Every indicator of the scope, protected: one SQL statement per available source."""
+    tables: dict[str, MeasureTable] = {}
+    for source in sources:
+        tables.update(run_source(source, scope))
+    protect_tables(tables, scope)
+    return Publication(scope=scope, tables=tables, sources=tuple(sources))
+
+
+SOURCE_BY_CODE: dict[str, Source] = {s.code: s for s in SOURCES}

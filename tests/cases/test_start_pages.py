@@ -1,0 +1,422 @@
+"""Start pages of the staff workspace.
+
+- /espacio/ (social workers, orientadores): the persons the organisation attends, sortable
+  by surnames, birth date and date of enrolment, paginated, with per person the open
+  alerts and pending referrals (when diagnostics / coordination provide them) and the
+  consents about to expire (in force, ending within 30 days).
+- /espacio/coordinacion/ (coordinators): the organisation's caseload by reference
+  professional, with pending referrals, overdue plan reviews and open alerts.
+- Both in a constant number of SQL queries, whatever the caseload's size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import types
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cases import selectors
+from cases.models import ReferenceProfessional
+from sharing.models import Enrolment
+from tests.factories import (
+    ConsentFactory,
+    ConsentRevocationFactory,
+    MembershipFactory,
+    PersonFactory,
+    enrol,
+)
+
+HOME = "/espacio/"
+COORDINATION = "/espacio/coordinacion/"
+
+
+@pytest.fixture
+def attended(social_services_centre):
+    def make(**fields):
+        person = PersonFactory(**fields)
+        enrol(person, social_services_centre)
+        return person
+
+    return make
+
+
+def listed(response) -> list[int]:
+    return [row.person.pk for row in response.context["caseload"].rows]
+
+
+@pytest.fixture
+def no_optional_apps(monkeypatch):
+    """As if diagnostics and coordination had no selectors yet."""
+    monkeypatch.setattr(selectors, "_optional_open_alert_counts", lambda: None)
+    monkeypatch.setattr(selectors, "_optional_pending_referrals", lambda: None)
+    monkeypatch.setattr(selectors, "_optional_overdue_plan_reviews", lambda: None)
+
+
+@pytest.fixture
+def fake_optional_apps(monkeypatch):
+    """Stand-ins for ``diagnostics.selectors`` and ``coordination.selectors``, imported as usual.
+
+    Alerts come back as a mapping, referrals and overdue reviews as lists of objects with a
+    ``person_id``: the shapes ``selectors.counts_by_person`` accepts. Each answers in one query.
+    """
+    calls: dict[str, list] = {"alerts": [], "referrals": [], "reviews": []}
+    counts: dict[str, dict[int, int]] = {"alerts": {}, "referrals": {}, "reviews": {}}
+
+    def one_query():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    def open_alert_counts_for(*, user_id, organisation_id):
+        calls["alerts"].append((user_id, organisation_id))
+        one_query()
+        return dict(counts["alerts"])
+
+    def pending_referrals_for(*, organisation_id):
+        calls["referrals"].append(organisation_id)
+        one_query()
+        return [
+            types.SimpleNamespace(person_id=p)
+            for p, n in counts["referrals"].items()
+            for _ in range(n)
+        ]
+
+    def overdue_plan_reviews(*, organisation_id):
+        calls["reviews"].append(organisation_id)
+        one_query()
+        return [
+            types.SimpleNamespace(person_id=p)
+            for p, n in counts["reviews"].items()
+            for _ in range(n)
+        ]
+
+    diagnostics = types.ModuleType("diagnostics.selectors")
+    diagnostics.open_alert_counts_for = open_alert_counts_for
+    coordination = types.ModuleType("coordination.selectors")
+    coordination.pending_referrals_for = pending_referrals_for
+    coordination.overdue_plan_reviews = overdue_plan_reviews
+    monkeypatch.setitem(sys.modules, "diagnostics.selectors", diagnostics)
+    monkeypatch.setitem(sys.modules, "coordination.selectors", coordination)
+    return types.SimpleNamespace(calls=calls, counts=counts)
+
+
+# --- The caseworker's start page ------------------------------------------------------------------
+
+
+def test_the_start_page_lists_the_caseload_and_nothing_else(
+    client_for, social_worker, attended, employment_office, no_optional_apps
+):
+    ours = attended(last_name_1="Arrabal")
+    theirs = PersonFactory(last_name_1="Zubiría")
+    enrol(theirs, employment_office)
+    response = client_for(social_worker).get(HOME)
+    assert response.status_code == 200
+    assert listed(response) == [ours.pk]
+    body = response.content.decode()
+    assert "Arrabal" in body and "Zubiría" not in body
+    assert f'href="/espacio/personas/{ours.pk}/"' in body
+
+
+@pytest.mark.parametrize(
+    "orden,expected",
+    [
+        ("apellidos", ["a", "b", "c"]),
+        ("-apellidos", ["c", "b", "a"]),
+        ("nacimiento", ["b", "c", "a"]),
+        ("-nacimiento", ["a", "c", "b"]),
+        ("alta", ["c", "a", "b"]),
+        ("-alta", ["b", "a", "c"]),
+        ("cualquier-cosa", ["a", "b", "c"]),
+    ],
+)
+def test_the_caseload_sorts_by_surnames_birth_date_and_enrolment(
+    orden, expected, client_for, social_worker, attended, no_optional_apps
+):
+    today = timezone.localdate()
+    people = {
+        "a": attended(last_name_1="Alonso", birth_date=dt.date(1990, 1, 1)),
+        "b": attended(last_name_1="Bermejo", birth_date=dt.date(1970, 1, 1)),
+        "c": attended(last_name_1="Cano", birth_date=dt.date(1980, 1, 1)),
+    }
+    for key, days in (("a", 20), ("b", 10), ("c", 30)):
+        Enrolment.objects.filter(person=people[key]).update(
+            start_date=today - dt.timedelta(days=days)
+        )
+    response = client_for(social_worker).get(HOME, {"orden": orden})
+    assert listed(response) == [people[k].pk for k in expected]
+
+
+def test_the_caseload_is_paginated(client_for, social_worker, attended, no_optional_apps):
+    for n in range(selectors.PAGE_SIZE + 3):
+        attended(last_name_1=f"Apellido{n:02d}")
+    client = client_for(social_worker)
+    first, second = client.get(HOME), client.get(HOME, {"page": 2})
+    assert len(listed(first)) == selectors.PAGE_SIZE and len(listed(second)) == 3
+    assert not set(listed(first)) & set(listed(second))
+    assert "Página 1 de 2" in first.content.decode()
+    assert 'href="/espacio/?orden=apellidos&amp;page=2"' in first.content.decode()
+
+
+def test_consents_about_to_expire_are_flagged(
+    client_for, social_worker, attended, no_optional_apps
+):
+    today = timezone.localdate()
+    soon = attended(last_name_1="Pronto")
+    ConsentFactory(person=soon, valid_until=today + dt.timedelta(days=10))
+    ConsentFactory(person=soon, valid_until=today + dt.timedelta(days=30))
+    later = attended(last_name_1="Tarde")
+    ConsentFactory(person=later, valid_until=today + dt.timedelta(days=31))
+    revoked = attended(last_name_1="Revocado")
+    ConsentRevocationFactory(
+        consent=ConsentFactory(person=revoked, valid_until=today + dt.timedelta(days=5))
+    )
+    expired = attended(last_name_1="Caducado")
+    ConsentFactory(
+        person=expired,
+        valid_from=today - dt.timedelta(days=50),
+        given_on=today - dt.timedelta(days=50),
+        valid_until=today - dt.timedelta(days=1),
+    )
+    response = client_for(social_worker).get(HOME)
+    flags = {
+        row.person.last_name_1: (row.expiring_consents, row.next_consent_expiry)
+        for row in response.context["caseload"].rows
+    }
+    assert flags == {
+        "Pronto": (2, today + dt.timedelta(days=10)),
+        "Tarde": (0, None),
+        "Revocado": (0, None),
+        "Caducado": (0, None),
+    }
+    assert (
+        f"2, el primero caduca el {(today + dt.timedelta(days=10)):%d/%m/%Y}"
+        in response.content.decode()
+    )
+
+
+def test_without_diagnostics_and_coordination_the_page_leaves_their_columns_out(
+    client_for, social_worker, attended, no_optional_apps
+):
+    attended()
+    body = client_for(social_worker).get(HOME).content.decode()
+    assert "Alertas abiertas" not in body and "Derivaciones pendientes" not in body
+
+
+def test_alerts_and_referrals_come_from_their_apps(
+    client_for, social_worker, social_services_centre, attended, fake_optional_apps
+):
+    first, second = attended(last_name_1="Alonso"), attended(last_name_1="Bermejo")
+    fake_optional_apps.counts["alerts"].update({first.pk: 2})
+    fake_optional_apps.counts["referrals"].update(
+        {second.pk: 1, 999_999: 4}
+    )  # one not in the caseload
+    response = client_for(social_worker).get(HOME)
+    rows = {
+        row.person.pk: (row.open_alerts, row.pending_referrals)
+        for row in response.context["caseload"].rows
+    }
+    assert rows == {first.pk: (2, 0), second.pk: (0, 1)}
+    assert fake_optional_apps.calls["alerts"] == [(social_worker.pk, social_services_centre.pk)]
+    assert fake_optional_apps.calls["referrals"] == [social_services_centre.pk]
+    body = response.content.decode()
+    assert "Alertas abiertas" in body and "5 derivaciones pendientes" in body
+
+
+def test_an_app_that_counts_only_a_total_shows_the_total_and_no_column(
+    client_for, social_worker, attended, monkeypatch, fake_optional_apps
+):
+    """diagnostics' start-page counter is one number: the user's open alerts and the queue's."""
+    attended()
+    monkeypatch.setattr(
+        sys.modules["diagnostics.selectors"],
+        "open_alert_counts_for",
+        lambda *, user_id, organisation_id: 3,
+    )
+    response = client_for(social_worker).get(HOME)
+    caseload = response.context["caseload"]
+    assert caseload.open_alerts_total == 3 and not caseload.shows_alerts
+    body = response.content.decode()
+    assert "3 alertas abiertas" in body
+    assert '<th scope="col">Alertas abiertas</th>' not in body
+
+
+def test_counts_by_person_accepts_the_usual_shapes(db, social_services_centre):
+    person = PersonFactory()
+    enrol(person, social_services_centre)
+    assert selectors.counts_by_person({1: 2, 3: 0}) == {1: 2}
+    assert selectors.counts_by_person([(1, 2), (1, 1)]) == {1: 3}
+    assert selectors.counts_by_person([{"person_id": 4}, {"person_id": 4, "count": 2}]) == {4: 3}
+    assert selectors.counts_by_person(Enrolment.objects.all()) == {person.pk: 1}
+    assert selectors.counts_by_person(None) == {}
+    assert selectors.external_count(5) == selectors.ExternalCount(total=5, by_person=None)
+    assert selectors.external_count({7: 2}) == selectors.ExternalCount(total=2, by_person={7: 2})
+
+
+def _queries(client, url, **params) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url, params).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "optional", ["no_optional_apps", "fake_optional_apps", "the_apps_as_they_are"]
+)
+def test_the_start_page_runs_in_a_constant_number_of_queries(
+    optional, request, client_for, social_worker, attended, django_assert_max_num_queries
+):
+    fake = request.getfixturevalue(optional) if optional != "the_apps_as_they_are" else None
+    client = client_for(social_worker)
+    for _ in range(2):
+        ConsentFactory(person=attended(), valid_until=timezone.localdate() + dt.timedelta(days=5))
+    client.get(HOME)  # warm the session
+    small = _queries(client, HOME)
+    for _ in range(40):
+        person = attended()
+        ConsentFactory(person=person, valid_until=timezone.localdate() + dt.timedelta(days=5))
+        if optional == "fake_optional_apps":
+            fake.counts["alerts"][person.pk] = 1
+            fake.counts["referrals"][person.pk] = 2
+    with django_assert_max_num_queries(small):
+        client.get(HOME)
+    with django_assert_max_num_queries(small):
+        client.get(HOME, {"orden": "-alta", "page": 2})
+    assert small <= 10
+
+
+def test_htmx_sorting_and_paging_get_only_the_table(
+    client_for, social_worker, attended, no_optional_apps
+):
+    attended(last_name_1="Alonso")
+    response = client_for(social_worker).get(HOME, {"orden": "-nacimiento"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "<html" not in body and "<table" in body
+    assert 'aria-sort="descending"' in body
+
+
+@pytest.mark.parametrize("persona", ["social_worker", "employment_counsellor"])
+def test_caseworkers_have_a_start_page(persona, request, client_for, no_optional_apps):
+    assert client_for(request.getfixturevalue(persona)).get(HOME).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "persona", ["ngo_technician", "coordinator", "evaluator", "dpo", "administrator", "outsider"]
+)
+def test_the_caseworker_start_page_is_404_for_everyone_else(persona, request, client_for):
+    assert client_for(request.getfixturevalue(persona)).get(HOME).status_code == 404
+
+
+# --- The coordinator's view -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def team(social_services_centre, social_worker, attended):
+    """Ana (the social worker) refers 3 persons, Laura 1; 2 have no reference professional."""
+    laura = MembershipFactory(
+        organisation=social_services_centre,
+        role="social_worker",
+        user__first_name="Laura",
+        user__last_name="Zamora",
+    ).user
+    persons = [attended() for _ in range(6)]
+    for person in persons[:3]:
+        ReferenceProfessional.objects.create(
+            person=person, organisation=social_services_centre, professional=social_worker
+        )
+    ReferenceProfessional.objects.create(
+        person=persons[3], organisation=social_services_centre, professional=laura
+    )
+    return types.SimpleNamespace(ana=social_worker, laura=laura, persons=persons)
+
+
+def test_the_coordinator_sees_the_caseload_by_worker(
+    client_for, coordinator, team, no_optional_apps
+):
+    response = client_for(coordinator).get(COORDINATION)
+    assert response.status_code == 200
+    summary = response.context["summary"]
+    loads = {w.name: w.persons for w in summary.workers}
+    assert loads == {str(team.ana): 3, str(team.laura): 1}
+    assert summary.unassigned.persons == 2
+    assert summary.caseload_size == 6
+    body = response.content.decode()
+    assert "Su organización atiende a 6 personas." in body
+    assert "Sin profesional de referencia" in body
+
+
+def test_the_coordinator_sees_pending_work_by_worker(
+    client_for, coordinator, team, fake_optional_apps
+):
+    p = team.persons
+    fake_optional_apps.counts["alerts"].update({p[0].pk: 2, p[3].pk: 1, p[5].pk: 1})
+    fake_optional_apps.counts["referrals"].update({p[1].pk: 1})
+    fake_optional_apps.counts["reviews"].update({p[3].pk: 2})
+    summary = client_for(coordinator).get(COORDINATION).context["summary"]
+    by_name = {
+        w.name: (w.open_alerts, w.pending_referrals, w.overdue_reviews) for w in summary.workers
+    }
+    assert by_name == {str(team.ana): (2, 1, 0), str(team.laura): (1, 0, 2)}
+    assert (summary.unassigned.open_alerts, summary.open_alerts_total) == (1, 4)
+    assert (summary.pending_referrals_total, summary.overdue_reviews_total) == (1, 2)
+
+
+def test_the_coordinator_counts_consents_about_to_expire(
+    client_for, coordinator, team, no_optional_apps
+):
+    ConsentFactory(person=team.persons[0], valid_until=timezone.localdate() + dt.timedelta(days=3))
+    summary = client_for(coordinator).get(COORDINATION).context["summary"]
+    assert summary.expiring_consents == 1
+
+
+@pytest.mark.parametrize(
+    "optional", ["no_optional_apps", "fake_optional_apps", "the_apps_as_they_are"]
+)
+def test_the_coordinator_view_runs_in_a_constant_number_of_queries(
+    optional,
+    request,
+    client_for,
+    coordinator,
+    team,
+    social_services_centre,
+    attended,
+    django_assert_max_num_queries,
+):
+    fake = request.getfixturevalue(optional) if optional != "the_apps_as_they_are" else None
+    if optional == "fake_optional_apps":
+        fake.counts["alerts"][team.persons[0].pk] = 1
+    client = client_for(coordinator)
+    client.get(COORDINATION)
+    small = _queries(client, COORDINATION)
+    for _ in range(30):
+        worker = MembershipFactory(
+            organisation=social_services_centre, role="employment_counsellor"
+        ).user
+        person = attended()
+        ReferenceProfessional.objects.create(
+            person=person, organisation=social_services_centre, professional=worker
+        )
+        if optional == "fake_optional_apps":
+            fake.counts["alerts"][person.pk] = 1
+            fake.counts["reviews"][person.pk] = 1
+    with django_assert_max_num_queries(small):
+        response = client.get(COORDINATION)
+    assert len(response.context["summary"].workers) == 32
+
+
+@pytest.mark.parametrize(
+    "persona",
+    [
+        "social_worker",
+        "employment_counsellor",
+        "ngo_technician",
+        "evaluator",
+        "dpo",
+        "administrator",
+        "outsider",
+    ],
+)
+def test_the_coordinator_view_is_404_for_everyone_else(persona, request, client_for):
+    assert client_for(request.getfixturevalue(persona)).get(COORDINATION).status_code == 404

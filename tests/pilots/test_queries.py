@@ -1,0 +1,112 @@
+"""Indicators are set-based: one SQL statement per source, whatever the population, and every
+evaluation page costs the same number of queries for a small and a larger world."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from coordination.models import PlanAction
+from pilots import esf
+from pilots.indicators import SOURCES, publish
+from tests.factories import OrganisationFactory
+
+from . import builders
+from .builders import at
+from .conftest import enrol_on, persons
+
+pytestmark = pytest.mark.django_db
+
+PERIOD = {"desde": "2026-01", "hasta": "2026-06"}
+#: session, user and membership (3), pilot (1), its organisations (1), then: the nine sources of
+#: indicators, the two ESF+ tables, the latest follow-ups, the whole list of follow-ups, and the
+#: disclosure log line (savepoint, lock, tail, insert, release: 5).
+LOG = 5
+PAGE_QUERIES = {"dashboard": 3 + 2 + 9 + 1, "esf": 3 + 2 + 2 + LOG, "follow_ups": 3 + 1 + 1 + 1,
+                "report": 3 + 2 + 9 + 2 + 1 + LOG, "csv": 3 + 2 + 9 + LOG, "xlsx": 3 + 2 + 9 + LOG}
+
+
+def grow(pilot, social_services_centre, employment_office, ngo, n: int) -> None:
+    """``n`` more persons with enrolments, referrals, plans, actions, conferences and a new organisation."""
+    extra = OrganisationFactory()
+    pilot.organisations.add(extra)
+    people = persons(n)
+    for i, person in enumerate(people):
+        enrol_on(person, social_services_centre, dt.date(2026, 1 + i % 6, 3))
+        enrol_on(person, extra, dt.date(2026, 2, 1))
+        builders.referral(person, social_services_centre, employment_office, at(dt.date(2026, 2, 2)),
+                          accepted_after=i % 9)
+        joint = builders.plan(person, ngo, dt.date(2026, 3, 1))
+        builders.action(joint, ngo, state=PlanAction.State.COMPLETED, end=dt.date(2026, 4, 1))
+    builders.conference(social_services_centre, dt.date(2026, 5, 5), people)
+
+
+def count(callable_) -> int:
+    with CaptureQueriesContext(connection) as context:
+        callable_()
+    return len(context.captured_queries)
+
+
+def test_the_indicators_of_the_whole_population_take_one_query_per_source(
+    scope, pilot, social_services_centre, employment_office, ngo, django_assert_max_num_queries,
+):
+    grow(pilot, social_services_centre, employment_office, ngo, 3)
+    with django_assert_max_num_queries(len(SOURCES)):
+        small = publish(scope)
+    grow(pilot, social_services_centre, employment_office, ngo, 40)
+    from pilots.selectors import scope_for
+
+    larger_scope = scope_for(pilot=pilot, start=scope.start, end=scope.end, today=scope.today)
+    with django_assert_max_num_queries(len(SOURCES)):
+        larger = publish(larger_scope)
+    assert larger.table("referrals_sent").total.value == 43 > small.table("referrals_sent").total.value
+
+
+def test_each_esf_table_is_one_query(scope, pilot, social_services_centre, employment_office, ngo,
+                                     django_assert_num_queries):
+    grow(pilot, social_services_centre, employment_office, ngo, 12)
+    with django_assert_num_queries(1):
+        esf.participants_table(scope)
+    with django_assert_num_queries(1):
+        esf.leavers_table(scope)
+
+
+@pytest.mark.parametrize("page", ["dashboard", "esf", "follow_ups", "report", "csv", "xlsx"])
+def test_every_page_costs_the_same_for_a_small_and_a_larger_world(
+    page, client_for, evaluator, pilot, social_services_centre, employment_office, ngo,
+    django_assert_max_num_queries,
+):
+    client = client_for(evaluator)
+    if page in ("csv", "xlsx"):
+        url = reverse("evaluation:download", args=[pilot.pk, "indicadores", page])
+    else:
+        url = reverse(f"evaluation:{page}", args=[pilot.pk])
+    client.get(url, PERIOD)  # warm-up: sessions, caches of the first request
+    grow(pilot, social_services_centre, employment_office, ngo, 2)
+    with django_assert_max_num_queries(PAGE_QUERIES[page]):
+        small = count(lambda: client.get(url, PERIOD))
+    grow(pilot, social_services_centre, employment_office, ngo, 30)
+    with django_assert_max_num_queries(PAGE_QUERIES[page]):
+        larger = count(lambda: client.get(url, PERIOD))
+    assert small == larger, (small, larger)
+
+
+def test_the_pilot_list_costs_the_same_for_one_and_many_pilots(client_for, evaluator, pilot,
+                                                                django_assert_max_num_queries):
+    from pilots.models import Pilot
+
+    client = client_for(evaluator)
+    url = reverse("evaluation:home")
+    client.get(url)
+    one = count(lambda: client.get(url))
+    for n in range(5):
+        copy = Pilot.objects.create(name=f"Piloto {n}", code=f"piloto-{n}", community=pilot.community,
+                                    start_date=pilot.start_date, funding_lines=pilot.funding_lines, objectives="x")
+        copy.organisations.set(pilot.organisations.all())
+    with django_assert_max_num_queries(5):
+        many = count(lambda: client.get(url))
+    assert one == many
