@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ris.accounts.admin import RISModelAdmin, RISTabularInline
 
 from .identity import normalise_document
-from .models import SECTION_MODELS, Household, HouseholdMember, Person, ReferenceProfessional
+from .models import SECTION_MODELS, Attachment, Household, HouseholdMember, Person, ReferenceProfessional
 
 PERSON_SEARCH_FIELDS = (
     "person__first_name",
@@ -154,3 +154,15 @@ class ServiceEntryAdmin(RISModelAdmin):
 
 for section_model in SECTION_MODELS:
     admin.site.register(section_model, ServiceEntryAdmin)
+
+
+class AttachmentAdmin(ServiceEntryAdmin):
+    """Attachments are listed by their metadata; the file is opened only through the record."""
+
+    list_display = ("person", "category", "kind", "recorded_by_org", "size", "created_at")
+    list_filter = ("category", "kind", "recorded_by_service")
+    exclude = ("file",)
+    readonly_fields = ("version", "created_at", "updated_at", "sha256", "size", "content_type", "original_name")
+
+
+admin.site.register(Attachment, AttachmentAdmin)

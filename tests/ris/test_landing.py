@@ -42,6 +42,8 @@ START_PAGES = {
 OWNERS = {
     page: {p for p, owned in START_PAGES.items() if owned == page} for page in START_PAGES.values()
 }
+# Coordinators follow their pilots too: the evaluation pages (aggregates only) are theirs as well.
+OWNERS["evaluation:home"] = OWNERS["evaluation:home"] | {"coordinator"}
 
 
 def sign_in(client: Client, username: str, password: str = TEST_PASSWORD):
