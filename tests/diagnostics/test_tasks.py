@@ -82,8 +82,8 @@ def test_queued_only_when_the_transaction_commits(monkeypatch, django_capture_on
 
 @pytest.fixture
 def unreachable_broker(settings):
-    """CELERY_BROKER_URL pointing at a port where nothing listens, for the running Celery app too."""
-    settings.CELERY_BROKER_URL = UNREACHABLE
+    """CELERY_BROKER_URL pointing at a port where nothing listens, for the running Celery app too
+    (its configuration reads Django's settings lazily, so the real URL is kept before overriding)."""
     original = app.conf.broker_url
 
     def use(url):
@@ -91,9 +91,11 @@ def unreachable_broker(settings):
         app.amqp._producer_pool = None
         app.conf.broker_url = url
 
+    settings.CELERY_BROKER_URL = UNREACHABLE
     use(UNREACHABLE)
     yield
     use(original)
+    assert app.conf.broker_url == original != UNREACHABLE
 
 
 @pytest.mark.django_db

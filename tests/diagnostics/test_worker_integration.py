@@ -43,7 +43,7 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # a helper, not a test
 
 
-def test_a_real_worker_raises_the_alert_after_a_change(world, monkeypatch):
+def test_a_real_worker_raises_the_alert_after_a_change(world, monkeypatch, caplog):
     assert os.environ.get("REDIS_URL"), "the test command must provide REDIS_URL"
     assert not tasks.evaluate_person.app.conf.task_always_eager
     queue = f"ris-test-diag-{uuid.uuid4().hex[:12]}"
@@ -69,7 +69,8 @@ def test_a_real_worker_raises_the_alert_after_a_change(world, monkeypatch):
             else:
                 log.seek(0)
                 pytest.fail(
-                    f"no alert after {WAIT_SECONDS} s; the worker's log:\n{log.read()[-4000:]}"
+                    f"no alert after {WAIT_SECONDS} s; queueing said: {caplog.text!r}; "
+                    f"the worker's log:\n{log.read()[-4000:]}"
                 )
             deadline = time.monotonic() + 5
             while (
