@@ -95,21 +95,15 @@ class HouseholdMemberInline(RISTabularInline):
     model = HouseholdMember
     fk_name = "household"
     extra = 0
-    fields = ("person", "relationship", "start_date", "end_date", "months_worked_last_year")
+    fields = ("person", "relationship", "start_date", "end_date")
     autocomplete_fields = ("person",)
 
 
 @admin.register(Household)
 class HouseholdAdmin(RISModelAdmin):
-    list_display = (
-        "__str__",
-        "address_line",
-        "municipality",
-        "housing_tenure",
-        "monthly_income",
-        "economy_recorded_on",
-    )
-    list_filter = ("housing_tenure",)
+    # The household's economy is social services' data, read only through sharing.
+    list_display = ("__str__", "address_line", "municipality")
+    exclude = ("housing_tenure", "monthly_income", "monthly_expenses", "deprivation_items", "economy_recorded_on")
     list_select_related = ("municipality",)
     search_fields = (
         "address_line",
@@ -118,7 +112,6 @@ class HouseholdAdmin(RISModelAdmin):
         "=members__person__document_number",
     )
     autocomplete_fields = ("municipality",)
-    filter_horizontal = ("deprivation_items",)
     readonly_fields = ("version", "created_at", "updated_at")
     inlines = (HouseholdMemberInline,)
 
@@ -130,6 +123,7 @@ class HouseholdMemberAdmin(RISModelAdmin):
     list_select_related = ("person", "household")
     search_fields = PERSON_SEARCH_FIELDS
     autocomplete_fields = ("household", "person")
+    exclude = ("months_worked_last_year",)  # economy data, read only through sharing
 
 
 @admin.register(ReferenceProfessional)
@@ -141,15 +135,32 @@ class ReferenceProfessionalAdmin(RISModelAdmin):
     autocomplete_fields = ("person", "organisation", "professional")
 
 
+ENTRY_METADATA_FIELDS = (
+    "person", "recorded_by_service", "recorded_by_org", "recorded_by", "restricted", "version",
+    "created_at", "updated_at",
+)
+
+
 class ServiceEntryAdmin(RISModelAdmin):
-    """One admin for every section: the entry's own fields plus who recorded it."""
+    """Sections in admin show who recorded what and when, never the content.
+
+    The content of a section is read only through ``sharing`` (the record page,
+    the API, documents): the admin is not a back door to it. Entries are written
+    by the owning service in the workspace, so the admin cannot add or change them.
+    """
 
     list_display = ("person", "recorded_by_org", "recorded_by_service", "restricted", "created_at")
     list_filter = ("recorded_by_service", "restricted", "recorded_by_org__community")
     list_select_related = ("person", "recorded_by_org")
     search_fields = (*PERSON_SEARCH_FIELDS, "recorded_by_org__name")
-    autocomplete_fields = ("person", "recorded_by_org", "recorded_by")
-    readonly_fields = ("version", "created_at", "updated_at")
+    fields = ENTRY_METADATA_FIELDS
+    readonly_fields = ENTRY_METADATA_FIELDS
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 for section_model in SECTION_MODELS:
@@ -161,8 +172,8 @@ class AttachmentAdmin(ServiceEntryAdmin):
 
     list_display = ("person", "category", "kind", "recorded_by_org", "size", "created_at")
     list_filter = ("category", "kind", "recorded_by_service")
-    exclude = ("file",)
-    readonly_fields = ("version", "created_at", "updated_at", "sha256", "size", "content_type", "original_name")
+    fields = (*ENTRY_METADATA_FIELDS, "category", "kind", "size", "sha256")
+    readonly_fields = fields
 
 
 admin.site.register(Attachment, AttachmentAdmin)

@@ -501,3 +501,32 @@ def test_lists_cost_the_same_with_more_rows(model, rows, administrator, client_f
     before = count()
     _more_rows(model, 5, rows)
     assert count() == before
+
+
+def test_the_admin_shows_no_section_content_and_no_household_economy(
+    client_for, administrator, social_services_centre, social_worker
+):
+    """Administrators configure the platform; section contents are read only through sharing."""
+    from cases.models import HealthRecord
+
+    person = PersonFactory()
+    enrol(person, social_services_centre, by=social_worker)
+    entry = HealthRecord.objects.create(
+        person=person, recorded_by_service="social", recorded_by_org=social_services_centre,
+        recorded_by=social_worker, description="marcador-salud-secreto-4711", disability_degree=42,
+    )
+    household = HouseholdMemberFactory(person=person).household
+    household.monthly_income = "987.65"
+    household.save()
+    client = client_for(administrator)
+    for url in (
+        admin_url(HealthRecord, "change", entry.pk),
+        admin_url(HealthRecord, "changelist"),
+        admin_url(type(household), "change", household.pk),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        assert "marcador-salud-secreto-4711" not in body
+        assert "987" not in body
+    assert client.get(admin_url(HealthRecord, "add")).status_code == 403
