@@ -32,6 +32,9 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 built = ensure_demo_world()
+                from pilots.demo import ensure_demo_pilots
+
+                ensure_demo_pilots()
                 result = add_synthetic_persons(count=persons) if persons else None
         except (DemoWorldError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
