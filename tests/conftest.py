@@ -193,3 +193,32 @@ def client_for(db) -> Callable[[User], Client]:
         return client
 
     return signed_in
+
+
+@pytest.fixture(autouse=True)
+def _migration_data_for_transactional_tests(request):
+    """A transactional test runs after another one has emptied every table: put back the data
+    that migrations load (reference data, the catalogue and matrix, the alert instrument and
+    rules) before it starts, with the same loaders the migrations use."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction") and "live_server" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+    import os
+    from unittest import mock
+
+    from django.apps import apps as global_apps
+
+    from ris.reference.loader import load_reference_data
+    from ris.reference.models import AutonomousCommunity
+    from sharing.defaults import sync_catalogue
+
+    # Browser tests run Playwright's event loop in this thread: allow these ORM calls there too.
+    with mock.patch.dict(os.environ, {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}):
+        if AutonomousCommunity.objects.exists():
+            return
+        load_reference_data()
+        sync_catalogue()
+        diagnostics_data = importlib.import_module("diagnostics.migrations.0002_load_instrument_and_rules")
+        diagnostics_data.load(global_apps, None)

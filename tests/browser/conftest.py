@@ -24,7 +24,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 
-# Playwright's sync API runs an event loop in this thread; Django must allow ORM calls from the test.
+# Playwright's sync API keeps an event loop running in this thread for the whole session, so
+# Django's ORM calls from tests (here and in any test after these) must be allowed. Test-only:
+# tests/ris/test_deploy_check.py removes it from the environment it checks.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
