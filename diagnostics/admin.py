@@ -104,6 +104,11 @@ class InstrumentAdmin(UsedInstrumentIsReadOnly, RISModelAdmin):
     inlines = (AreaInline, CutOffInline)
     actions = ("duplicate_as_new_version",)
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "source_url":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     @admin.action(description=_("Duplicar como nueva versión"))
     def duplicate_as_new_version(self, request, queryset) -> None:
         for instrument in queryset:
@@ -203,7 +208,7 @@ class ItemAdmin(RISModelAdmin):
 class CutOffAdmin(UsedInstrumentIsReadOnly, RISModelAdmin):
     list_display = ("instrument", "area", "level", "min_score", "from_source")
     list_filter = ("instrument", "level", "from_source")
-    list_select_related = ("instrument", "area")
+    list_select_related = ("instrument", "area__instrument")
     search_fields = ("instrument__name",)
 
 
@@ -265,7 +270,7 @@ class ExclusionAnswerAdmin(ViewOnlyPermissions, RISModelAdmin):
 @admin.register(ExclusionAreaResult)
 class ExclusionAreaResultAdmin(ViewOnlyPermissions, RISModelAdmin):
     list_display = ("assessment", "area", "score", "level")
-    list_select_related = ("assessment__person", "area")
+    list_select_related = ("assessment__person", "area__instrument")
     search_fields = ("assessment__person__last_name_1",)
 
 

@@ -140,8 +140,7 @@ def _at_risk_person(world, *, social_professional: bool, restricted_benefit: boo
     return person
 
 
-@pytest.fixture(params=["all", "no_economy", "none"])
-def scenario(request, world, coordinator, pinned_thresholds):
+def build_scenario(world, coordinator, state: str):
     SharingAgreement.objects.create(
         organisation=world.ngo,
         title="Convenio",
@@ -158,12 +157,8 @@ def scenario(request, world, coordinator, pinned_thresholds):
         processing_terms="art. 28 RGPD",
     )
     persons = [
-        _at_risk_person(
-            world, social_professional=True, restricted_benefit=False, consent=request.param
-        ),
-        _at_risk_person(
-            world, social_professional=False, restricted_benefit=True, consent=request.param
-        ),
+        _at_risk_person(world, social_professional=True, restricted_benefit=False, consent=state),
+        _at_risk_person(world, social_professional=False, restricted_benefit=True, consent=state),
     ]
     sweep()
     users = {
@@ -172,7 +167,12 @@ def scenario(request, world, coordinator, pinned_thresholds):
         "ngo_technician": world.ngo_technician,
         "coordinator": coordinator,
     }
-    return request.param, persons, users
+    return state, persons, users
+
+
+@pytest.fixture(params=["all", "no_economy", "none"])
+def scenario(request, world, coordinator, pinned_thresholds):
+    return build_scenario(world, coordinator, request.param)
 
 
 def value_strings(value) -> set[str]:
@@ -250,10 +250,11 @@ def test_no_alert_text_shows_a_value_the_reader_may_not_see(scenario, reader):
         )
 
 
-def test_the_detailed_text_does_show_what_the_reader_sees_in_full(scenario):
-    state, persons, users = scenario
-    if state != "all":
-        pytest.skip("positive control only with the full consent")
+def test_the_detailed_text_does_show_what_the_reader_sees_in_full(
+    world, coordinator, pinned_thresholds
+):
+    """The positive control: with the full consent, values of categories seen in full do appear."""
+    state, persons, users = build_scenario(world, coordinator, "all")
     social = inbox_for(viewer=Viewer.from_membership(users["social_worker"].memberships.get()))
     texts = " ".join(r.text for r in social.mine)
     assert fmt_eur(INCOME) in texts  # the household's income: the social worker's own category
@@ -265,10 +266,10 @@ def test_the_detailed_text_does_show_what_the_reader_sees_in_full(scenario):
     assert poverty and all("servicios sociales" in t and "€" not in t for t in poverty)
 
 
-def test_a_reader_who_sees_a_category_hidden_gets_no_alert_of_that_rule(scenario):
-    state, persons, users = scenario
-    if state != "none":
-        pytest.skip("only without a basis for prevention")
+def test_a_reader_who_sees_a_category_hidden_gets_no_alert_of_that_rule(
+    world, coordinator, pinned_thresholds
+):
+    state, persons, users = build_scenario(world, coordinator, "none")
     counsellor = inbox_for(
         viewer=Viewer.from_membership(users["employment_counsellor"].memberships.get())
     )

@@ -31,17 +31,18 @@ def _silent(world, *, attended_by=("social",), professionals=True, consent=True)
     return person
 
 
-@pytest.mark.parametrize(
-    "persona", ["social_worker", "employment_counsellor", "ngo_technician", "coordinator"]
-)
+@pytest.mark.parametrize("persona", ["social_worker", "employment_counsellor", "coordinator"])
 def test_the_staff_who_read_alerts_open_the_inbox(persona, request, client_for, world):
     response = client_for(request.getfixturevalue(persona)).get(INBOX)
     assert response.status_code == 200
     assert "Bandeja de mi organización" in response.content.decode()
 
 
-@pytest.mark.parametrize("persona", ["evaluator", "dpo", "administrator", "outsider"])
+@pytest.mark.parametrize(
+    "persona", ["ngo_technician", "evaluator", "dpo", "administrator", "outsider"]
+)
 def test_everyone_else_gets_a_404(persona, request, client_for):
+    """NGO technicians read their alerts in the portal, never under /espacio/."""
     assert client_for(request.getfixturevalue(persona)).get(INBOX).status_code == 404
 
 
@@ -220,3 +221,50 @@ def test_open_alert_counts_for_the_start_page(world, coordinator, django_assert_
         open_alert_counts_for(user_id=world.social_worker.pk, organisation_id=world.employment.pk)
         == 0
     )
+
+
+# --- The portal inbox (NGO technicians) ------------------------------------------------------------
+
+PORTAL_INBOX = "/portal/alertas/"
+
+
+@pytest.mark.urls("tests.diagnostics.portal_urls")
+def test_ngo_technicians_read_their_alerts_in_the_portal(world, client_for):
+    person = _silent(world, attended_by=("ngo",))
+    sweep("sin_contacto")
+    client = client_for(world.ngo_technician)
+    html = client.get(PORTAL_INBOX).content.decode()
+    assert person.full_name in html and f"/portal/personas/{person.pk}/" in html
+    delivery = AlertDelivery.objects.get(alert__person=person)
+    response = client.post(f"/portal/alertas/{delivery.pk}/vista/")
+    assert response.status_code == 302 and response.url == PORTAL_INBOX
+    assert Alert.objects.get(pk=delivery.alert_id).state == AlertState.ACKNOWLEDGED
+    client.post(f"/portal/alertas/{delivery.pk}/resolver/", {"note": "Acompañamiento retomado."})
+    assert Alert.objects.get(pk=delivery.alert_id).state == AlertState.RESOLVED
+
+
+@pytest.mark.urls("tests.diagnostics.portal_urls")
+@pytest.mark.parametrize(
+    "persona", ["social_worker", "employment_counsellor", "coordinator", "evaluator"]
+)
+def test_the_portal_inbox_is_for_ngo_technicians_only(persona, request, client_for):
+    assert client_for(request.getfixturevalue(persona)).get(PORTAL_INBOX).status_code == 404
+
+
+@pytest.mark.urls("tests.diagnostics.portal_urls")
+def test_the_portal_inbox_costs_the_same_number_of_queries_with_more_alerts(world, client_for):
+    client = client_for(world.ngo_technician)
+    _silent(world, attended_by=("ngo",))
+    sweep("sin_contacto")
+    client.get(PORTAL_INBOX)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(PORTAL_INBOX).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for i in range(8):
+        _silent(world, attended_by=("ngo",), professionals=bool(i % 2))
+    sweep("sin_contacto")
+    assert queries() == few
