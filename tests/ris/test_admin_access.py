@@ -60,8 +60,8 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# Apps whose admin pages are opened by their own suites (tests/pilots/test_admin.py); the
-# diagnostics admin pages are not opened by any test yet.
+# Apps whose admin pages are opened by their own suites (tests/pilots/test_admin.py,
+# tests/diagnostics/test_admin.py).
 OWN_ADMIN_SUITES = ("pilots", "diagnostics")
 REGISTERED = [m for m in admin.site._registry if m._meta.app_label not in OWN_ADMIN_SUITES]
 OUR_APPS = ("accounts", "reference", "cases", "consent", "sharing", "diagnostics", "coordination", "pilots")
