@@ -120,6 +120,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Two test runs against the same server (say, a benchmark beside the suite) need two
+# test databases: TEST_DATABASE_NAME names this run's.
+if env_str("TEST_DATABASE_NAME", ""):
+    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

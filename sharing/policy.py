@@ -270,6 +270,7 @@ def load_facts(*, viewer: Viewer, person_id: int, purpose: str, moment: dt.datet
         for row in Consent.objects.in_force_at(moment)
         .filter(person_id=person_id)
         .annotate(org_ids=ArrayAgg("grantee_organisations__id"))
+        .order_by("-recorded_at", "-id")  # the newest covering consent is the basis reported
         .values("id", "org_ids", "grantee_services", "all_categories", "permitted_categories",
                 "denied_categories", "purposes")
     )

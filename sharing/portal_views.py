@@ -2,7 +2,7 @@
 
 An NGO works with the persons its organisation attends under a sharing agreement
 (convenio) in force: without one, the portal lists nobody and records nothing. The
-record page (``cases.views.portal_person_record``) is the filtered record of
+record page (``cases.record_views.portal_person_record``) is the filtered record of
 ``sharing.record.record_for``, where the agreement's categories and the person's
 consent decide what the NGO sees of other services' data. Technicians record
 interventions in the person's carpeta social and child-poverty detections, always

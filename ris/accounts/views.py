@@ -3,9 +3,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from .access import authenticated, public, role_required
+from .access import authenticated, public
 from .forms import LoginForm, MembershipSwitchForm
-from .models import Role
 from .viewer import ROLE_START_PAGES, SESSION_KEY, viewer_for_request
 
 login_view = public(auth_views.LoginView.as_view(
@@ -30,8 +29,3 @@ def switch_membership(request):
     if form.is_valid():
         request.session[SESSION_KEY] = form.cleaned_data["membership"].pk
     return redirect("home")
-
-
-@role_required(Role.EVALUATOR)
-def evaluation_home(request):
-    return render(request, "accounts/start_evaluator.html")
