@@ -18,6 +18,13 @@ from sharing.categories import BY_CODE, COMMON
 from .models import Person, ReferenceProfessional, ServiceEntry
 
 
+def _reevaluate(person_id: int) -> None:
+    """A change to the record may raise or settle a risk alert: re-evaluate after commit."""
+    from diagnostics.tasks import queue_person_evaluation
+
+    queue_person_evaluation(person_id)
+
+
 class StaleVersion(ValidationError):
     def __init__(self) -> None:
         super().__init__(
@@ -56,6 +63,7 @@ def person_register(*, viewer: Viewer, data: dict[str, Any]) -> Person:
     ReferenceProfessional.objects.get_or_create(
         person=person, organisation_id=viewer.organisation_id, defaults={"professional_id": viewer.user_id},
     )
+    _reevaluate(person.pk)
     return person
 
 
@@ -69,6 +77,7 @@ def person_update(*, viewer: Viewer, person: Person, version: int, data: dict[st
     person.full_clean()
     person.version = version + 1
     person.save()
+    _reevaluate(person.pk)
     return person
 
 
@@ -81,6 +90,7 @@ def entry_create(*, viewer: Viewer, model: type[ServiceEntry], person_id: int, d
     )
     entry.full_clean()
     entry.save()
+    _reevaluate(person_id)
     return entry
 
 
@@ -96,4 +106,5 @@ def entry_update(*, viewer: Viewer, entry: ServiceEntry, version: int, data: dic
     entry.full_clean()
     entry.version = version + 1
     entry.save()
+    _reevaluate(entry.person_id)
     return entry

@@ -22,6 +22,11 @@ from sharing.caseload import organisation_attends
 from .models import TRANSITIONS, Consent, ConsentRevocation, LegalBasis, Objection
 
 
+def _reevaluate(person_id: int) -> None:
+    """Who may receive an alert, and the consent-expiry rule, follow consents: re-evaluate after commit."""
+    from diagnostics.tasks import queue_person_evaluation
+
+    queue_person_evaluation(person_id)
 
 def _ensure_attends(viewer: Viewer, person: Person) -> None:
     if not organisation_attends(viewer.organisation_id, person.pk):
@@ -71,6 +76,7 @@ def consent_record(
     consent.save()
     if grantee_organisation_ids:
         consent.grantee_organisations.set(grantee_organisation_ids)
+    _reevaluate(person.pk)
     return consent
 
 
@@ -79,9 +85,11 @@ def consent_revoke(*, viewer: Viewer, consent: Consent, channel: str, reason: st
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     _ensure_attends(viewer, consent.person)
     _ensure_transition(consent, "revoke")
-    return ConsentRevocation.objects.create(
+    revocation = ConsentRevocation.objects.create(
         consent=consent, revoked_by_id=viewer.user_id, channel=channel, reason=reason, revoked_at=timezone.now(),
     )
+    _reevaluate(consent.person_id)
+    return revocation
 
 
 @transaction.atomic
@@ -98,4 +106,5 @@ def objection_record(*, viewer: Viewer, person: Person, legal_basis: LegalBasis,
     objection, _created = Objection.objects.get_or_create(
         person=person, legal_basis=legal_basis, defaults={"recorded_by_id": viewer.user_id, "reason": reason},
     )
+    _reevaluate(person.pk)
     return objection

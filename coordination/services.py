@@ -55,6 +55,13 @@ class StaleVersion(ValidationError):
         )
 
 
+def _reevaluate(person_id: int) -> None:
+    """Referrals and plans feed several alert rules: re-evaluate the person after commit."""
+    from diagnostics.tasks import queue_person_evaluation
+
+    queue_person_evaluation(person_id)
+
+
 def _clean_categories(categories: list[str]) -> list[str]:
     categories = list(dict.fromkeys(categories or []))
     if not categories:
@@ -148,7 +155,7 @@ def referral_send(
         raise ValidationError(
             _("Ya hay una derivación pendiente de esta persona a %(org)s.") % {"org": receiver.name}
         )
-    return Referral.objects.create(
+    referral = Referral.objects.create(
         person_id=person_id,
         from_organisation_id=viewer.organisation_id,
         to_organisation=receiver,
@@ -159,6 +166,8 @@ def referral_send(
         sent_by_id=viewer.user_id,
         sent_at=timezone.now(),
     )
+    _reevaluate(person_id)
+    return referral
 
 
 def _transition(viewer: Viewer, referral_id: int, action: str) -> tuple[Referral, str]:
@@ -222,6 +231,7 @@ def referral_accept(*, viewer: Viewer, referral_id: int) -> Referral:
         organisation_id=viewer.organisation_id,
         defaults={"professional_id": viewer.user_id},
     )
+    _reevaluate(referral.person_id)
     return referral
 
 
@@ -238,6 +248,7 @@ def referral_reject(*, viewer: Viewer, referral_id: int, reason: str) -> Referra
     )
     referral.rejection_reason = reason
     referral.save(update_fields=["state", "rejected_at", "rejected_by", "rejection_reason"])
+    _reevaluate(referral.person_id)
     return referral
 
 
@@ -251,6 +262,7 @@ def referral_complete(*, viewer: Viewer, referral_id: int, note: str = "") -> Re
     )
     referral.completion_note = (note or "").strip()
     referral.save(update_fields=["state", "completed_at", "completed_by", "completion_note"])
+    _reevaluate(referral.person_id)
     return referral
 
 
@@ -263,6 +275,7 @@ def referral_cancel(*, viewer: Viewer, referral_id: int) -> Referral:
         viewer.user_id,
     )
     referral.save(update_fields=["state", "cancelled_at", "cancelled_by"])
+    _reevaluate(referral.person_id)
     return referral
 
 
@@ -384,6 +397,7 @@ def plan_create(
     _check_plan_fields(plan)
     plan.save()
     plan.organisations.set(ids)
+    _reevaluate(person_id)
     return plan
 
 
@@ -436,6 +450,7 @@ def plan_update(
             plan.organisations.set(wanted)
     plan.version = version + 1
     plan.save()
+    _reevaluate(plan.person_id)
     return plan
 
 
@@ -489,6 +504,7 @@ def plan_action_create(
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from exc
     action.save()
+    _reevaluate(action.plan.person_id)
     return action
 
 
@@ -508,6 +524,7 @@ def plan_action_set_state(
     action.state = state
     action.version = version + 1
     action.save(update_fields=["state", "version", "updated_at"])
+    _reevaluate(action.plan.person_id)
     return action
 
 

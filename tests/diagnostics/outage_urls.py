@@ -1,5 +1,5 @@
-"""A URLconf for one test only: a page that writes to the record and queues an evaluation, as
-``cases`` views will once ``queue_person_evaluation`` is hooked into ``cases.services``."""
+"""A URLconf for one test only: a minimal page that records a screening and queues an evaluation
+(the real record pages are covered in test_queued_on_change.py)."""
 
 from django.http import HttpResponse
 from django.urls import path
