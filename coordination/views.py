@@ -58,6 +58,12 @@ RESOURCE_EDITORS = (Role.COORDINATOR, Role.ADMINISTRATOR)
 PAGE_SIZE = 25
 
 
+def _ns(request) -> str:
+    """The namespace these pages are served under: the workspace's, or the NGO portal's."""
+    match = request.resolver_match
+    return "portal" if match is not None and match.namespace == "portal" else "coordination"
+
+
 def _request_id(request) -> str:
     return getattr(request, "id", "")
 
@@ -141,7 +147,7 @@ def referral_create(request, person_id: int):
             messages.success(
                 request, _("Derivación enviada a %(org)s.") % {"org": referral.to_organisation.name}
             )
-            return redirect("coordination:referral_detail", referral_id=referral.pk)
+            return redirect(_ns(request) + ":referral_detail", referral_id=referral.pk)
     return render(
         request,
         "coordination/referral_form.html",
@@ -194,7 +200,7 @@ def _referral_action(
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, success)
-    return redirect("coordination:referral_detail", referral_id=referral.pk)
+    return redirect(_ns(request) + ":referral_detail", referral_id=referral.pk)
 
 
 @role_required(*STAFF_ROLES)
@@ -287,7 +293,7 @@ def request_create(request, person_id: int):
             _add_errors(form, exc)
         else:
             messages.success(request, _("Consulta enviada."))
-            return redirect("coordination:request_detail", request_id=info.pk)
+            return redirect(_ns(request) + ":request_detail", request_id=info.pk)
     return render(
         request,
         "coordination/request_form.html",
@@ -339,7 +345,7 @@ def request_answer(request, request_id: int):
             _add_errors(form, exc)
         else:
             messages.success(request, _("Respuesta enviada."))
-            return redirect("coordination:request_detail", request_id=info.pk)
+            return redirect(_ns(request) + ":request_detail", request_id=info.pk)
     return _render_request(request, info.pk, answer_form=form)
 
 
@@ -403,7 +409,7 @@ def plan_create(request, person_id: int):
             _add_errors(form, exc)
         else:
             messages.success(request, _("Itinerario creado."))
-            return redirect("coordination:plan_detail", plan_id=plan.pk)
+            return redirect(_ns(request) + ":plan_detail", plan_id=plan.pk)
     return render(
         request, "coordination/plan_form.html", {"form": form, "person": person, "section": "plans"}
     )
@@ -453,7 +459,7 @@ def plan_edit(request, plan_id: int):
             plan.refresh_from_db()
         else:
             messages.success(request, _("Itinerario actualizado."))
-            return redirect("coordination:plan_detail", plan_id=plan.pk)
+            return redirect(_ns(request) + ":plan_detail", plan_id=plan.pk)
     return render(
         request,
         "coordination/plan_form.html",
@@ -486,7 +492,7 @@ def action_create(request, plan_id: int):
             _add_errors(form, exc)
         else:
             messages.success(request, _("Acción añadida al itinerario."))
-            return redirect("coordination:plan_detail", plan_id=plan.pk)
+            return redirect(_ns(request) + ":plan_detail", plan_id=plan.pk)
     return render(
         request, "coordination/action_form.html", {"form": form, "plan": plan, "section": "plans"}
     )
@@ -514,7 +520,7 @@ def action_state(request, action_id: int):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("Estado de la acción actualizado."))
-    return redirect("coordination:plan_detail", plan_id=action.plan_id)
+    return redirect(_ns(request) + ":plan_detail", plan_id=action.plan_id)
 
 
 @role_required(*STAFF_ROLES)
@@ -536,7 +542,7 @@ def commitment_create(request, plan_id: int):
             _add_errors(form, exc)
         else:
             messages.success(request, _("Compromiso añadido."))
-            return redirect("coordination:plan_detail", plan_id=plan.pk)
+            return redirect(_ns(request) + ":plan_detail", plan_id=plan.pk)
     return render(
         request,
         "coordination/commitment_form.html",
@@ -565,7 +571,7 @@ def compliance_create(request, commitment_id: int):
             _add_errors(form, exc)
         else:
             messages.success(request, _("Seguimiento registrado."))
-            return redirect("coordination:plan_detail", plan_id=commitment.plan_id)
+            return redirect(_ns(request) + ":plan_detail", plan_id=commitment.plan_id)
     return render(
         request,
         "coordination/compliance_form.html",
@@ -604,7 +610,7 @@ def conference_create(request):
             _add_errors(form, exc)
         else:
             messages.success(request, _("Comisión creada."))
-            return redirect("coordination:conference_detail", conference_id=conference.pk)
+            return redirect(_ns(request) + ":conference_detail", conference_id=conference.pk)
     return render(
         request, "coordination/conference_form.html", {"form": form, "section": "conferences"}
     )
@@ -649,7 +655,7 @@ def conference_case_add(request, conference_id: int):
             _add_errors(form, exc)
         else:
             messages.success(request, _("Caso añadido a la comisión."))
-            return redirect("coordination:conference_detail", conference_id=conference.pk)
+            return redirect(_ns(request) + ":conference_detail", conference_id=conference.pk)
     return render(
         request,
         "coordination/conference_case_form.html",
@@ -702,7 +708,7 @@ def agreement_create(request, case_id: int):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Acuerdo registrado."))
-    return redirect("coordination:conference_detail", conference_id=case.conference_id)
+    return redirect(_ns(request) + ":conference_detail", conference_id=case.conference_id)
 
 
 @role_required(*STAFF_ROLES)
@@ -732,7 +738,7 @@ def agreement_to_action(request, agreement_id: int):
             _add_errors(form, exc)
         else:
             messages.success(request, _("El acuerdo es ya una acción del itinerario."))
-            return redirect("coordination:plan_detail", plan_id=action.plan_id)
+            return redirect(_ns(request) + ":plan_detail", plan_id=action.plan_id)
     return render(
         request,
         "coordination/agreement_action_form.html",
@@ -798,7 +804,7 @@ def _resource_form(request, resource=None):
             _add_errors(form, exc)
         else:
             messages.success(request, _("Recurso guardado."))
-            return redirect("coordination:resource_detail", resource_id=saved.pk)
+            return redirect(_ns(request) + ":resource_detail", resource_id=saved.pk)
     return render(
         request,
         "coordination/resource_form.html",

@@ -1,9 +1,18 @@
-"""NGO restricted portal (/portal/): NGO technicians only, and no other route answers them."""
+"""NGO restricted portal (/portal/): NGO technicians only, and no other route answers them.
+
+Besides the record pages, the portal serves the coordination pages (referrals, information
+requests, joint plans, case conferences, the resource map) and the alert inbox: the same
+views as the workspace, reversed under ``portal:`` while a technician is here
+(``ris.accounts.context_processors.areas``). ``ris.middleware.AreaBoundaryMiddleware``
+keeps technicians out of /espacio/ and everyone else out of /portal/.
+"""
 
 from django.urls import path
 
 from cases import record_views
 from consent import views as consent_views
+from coordination.urls import urlpatterns as coordination_patterns
+from diagnostics import views as alert_views
 
 from . import portal_views
 
@@ -24,6 +33,16 @@ urlpatterns = [
         "personas/<int:person_id>/informe-social.pdf",
         record_views.social_report_pdf,
         name="social_report_pdf",
+    ),
+    path(
+        "personas/<int:person_id>/derivaciones/<int:referral_id>/resumen.pdf",
+        record_views.referral_summary_pdf,
+        name="referral_summary_pdf",
+    ),
+    path(
+        "personas/<int:person_id>/itinerarios/<int:plan_id>/itinerario.pdf",
+        record_views.joint_plan_pdf,
+        name="joint_plan_pdf",
     ),
     path(
         "personas/<int:person_id>/consentimientos/<int:consent_id>/justificante/",
@@ -55,4 +74,18 @@ urlpatterns = [
         portal_views.child_poverty_new,
         name="child_poverty_new",
     ),
+    # alerts routed to the technician or the entity's queue
+    path("alertas/", alert_views.portal_alert_inbox, name="alert_inbox"),
+    path(
+        "alertas/<int:delivery_id>/vista/",
+        alert_views.portal_alert_acknowledge,
+        name="alert_acknowledge",
+    ),
+    path(
+        "alertas/<int:delivery_id>/resolver/",
+        alert_views.portal_alert_resolve,
+        name="alert_resolve",
+    ),
+    # derivaciones, consultas, itinerarios, comisiones, recursos
+    *coordination_patterns,
 ]

@@ -379,7 +379,7 @@ def agreement_to_action(w: World, n: int) -> Case:
 def resource_list(w: World, n: int) -> Case:
     for _ in range(n):
         make_resource(OrganisationFactory())
-    return Case(url("resource_list"), w.ngo_tech, w.outsider)
+    return Case(url("resource_list"), w.dpo, w.outsider)
 
 
 def resource_detail(w: World, n: int) -> Case:

@@ -123,9 +123,14 @@ def test_the_search_page_filters_and_keeps_the_query_in_the_pager(
     ],
 )
 def test_staff_of_any_role_can_view(persona, catalogue, client_for, request):
+    """Everyone reads the resource map; NGO technicians read it inside their portal."""
     client = client_for(request.getfixturevalue(persona))
-    assert client.get(reverse("coordination:resource_list")).status_code == 200
-    assert client.get(catalogue["vivienda"].get_absolute_url()).status_code == 200
+    namespace = "portal" if persona == "ngo_technician" else "coordination"
+    resource = catalogue["vivienda"].pk
+    assert client.get(reverse(f"{namespace}:resource_list")).status_code == 200
+    assert client.get(reverse(f"{namespace}:resource_detail", args=[resource])).status_code == 200
+    if persona == "ngo_technician":
+        assert client.get(reverse("coordination:resource_list")).status_code == 404
 
 
 def test_a_user_without_a_role_gets_a_404(catalogue, outsider, client_for):

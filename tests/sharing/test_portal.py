@@ -264,13 +264,13 @@ def test_the_portal_record_shows_only_what_consent_matrix_and_agreement_allow(
 _CONVERTER = re.compile(r"<(?:(?P<kind>\w+):)?(?P<name>\w+)>")
 
 
-def _workspace_routes(resolver: URLResolver, prefix: str = "") -> list[str]:
+def _workspace_routes(resolver: URLResolver, prefix: str = "", area: str = "espacio/") -> list[str]:
     routes = []
     for entry in resolver.url_patterns:
         route = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
-            routes += _workspace_routes(entry, route)
-        elif isinstance(entry, URLPattern) and route.startswith("espacio/"):
+            routes += _workspace_routes(entry, route, area)
+        elif isinstance(entry, URLPattern) and route.startswith(area):
             routes.append(route)
     return routes
 
@@ -293,13 +293,6 @@ def test_the_walk_reaches_every_workspace_view():
     assert len(routes) >= 10
 
 
-#: Views under /espacio/ that still let NGO technicians in (their apps serve NGOs too: referrals,
-#: plans, case conferences, alerts). They must move to /portal/ or refuse NGO staff; reported to the
-#: lead. The test below is strict about every other view, and the one after it turns red (XPASS)
-#: the day these are fixed, so that this list is emptied.
-KNOWN_TO_ANSWER_NGO_STAFF = ("coordination.views.", "diagnostics.views.")
-
-
 def _ngo_answers(client, person_id: int) -> list[tuple[str, str]]:
     answered = []
     for route in _workspace_routes(get_resolver()):
@@ -317,23 +310,37 @@ def test_no_route_of_the_staff_workspace_answers_an_ngo_technician(
 ):
     client = client_for(ngo_technician)
     client.raise_request_exception = False
+    assert [line for _, line in _ngo_answers(client, attended_by_ngo.pk)] == []
+
+
+@pytest.mark.parametrize("staff", ["social_worker", "employment_counsellor", "coordinator"])
+def test_no_route_of_the_portal_answers_staff(staff, request, client_for, attended_by_ngo):
+    client = client_for(request.getfixturevalue(staff))
+    client.raise_request_exception = False
+    routes = _workspace_routes(get_resolver(), area="portal/")
+    assert "portal/derivaciones/" in routes and "portal/alertas/" in routes
     answered = [
-        line
-        for view, line in _ngo_answers(client, attended_by_ngo.pk)
-        if not view.startswith(KNOWN_TO_ANSWER_NGO_STAFF)
+        f"{method.upper()} {url} → {status}"
+        for url in (_fill(route, attended_by_ngo.pk) for route in routes)
+        for method in ("get", "post")
+        if (status := getattr(client, method)(url).status_code) != 404
     ]
     assert answered == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="coordination and diagnostics views under /espacio/ still answer NGO staff"
+@pytest.mark.parametrize(
+    "url",
+    ["/portal/derivaciones/", "/portal/consultas/", "/portal/itinerarios/", "/portal/comisiones/",
+     "/portal/alertas/", "/portal/recursos/"],
 )
-def test_not_even_the_views_known_to_answer_ngo_staff(
-    client_for, ngo_technician, attended_by_ngo, with_agreement
+def test_the_technician_coordinates_from_the_portal(
+    url, client_for, ngo_technician, with_agreement
 ):
-    client = client_for(ngo_technician)
-    client.raise_request_exception = False
-    assert [line for _, line in _ngo_answers(client, attended_by_ngo.pk)] == []
+    response = client_for(ngo_technician).get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'href="/espacio/' not in html  # every link stays inside the portal
+    assert 'href="/portal/derivaciones/"' in html
 
 
 def test_the_same_walk_lets_staff_in_so_it_can_fail(client_for, social_worker):
