@@ -19,6 +19,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ris.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 
+
+def use_bench_database() -> str:
+    """Benchmarks run in a database of their own (BENCH_DATABASE, default ris_bench) on the same
+    server, created on first use, so the developer's demo data is never touched."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    name = os.environ.get("BENCH_DATABASE", "ris_bench")
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + name))
+    return name
+
+
+BENCH_DATABASE = use_bench_database()
+
 import django  # noqa: E402
 
 django.setup()
@@ -35,6 +56,7 @@ SAMPLES = int(os.environ.get("BENCH_SAMPLES", "400"))
 
 
 def ensure_world() -> None:
+    print(f"database: {BENCH_DATABASE}")
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0)
     missing = TARGET - Person.objects.count()

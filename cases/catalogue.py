@@ -28,8 +28,12 @@ FIELDS: dict[str, dict[str, str]] = {
             "id", "first_name", "last_name_1", "last_name_2", "document_type", "document_number",
             "no_document_reason", "birth_date", "sex", "nationality", "address_line", "postal_code",
             "municipality", "phone", "email", "education_level", "languages", "created_at",
-            "updated_at", "version", "search_name",
+            "updated_at", "version", "search_name", "merged_into",
         )},
+    },
+    # The account of a merge of two records of the person (administrators; docs/decisions/0008).
+    "cases.PersonMerge": {
+        f: _FICHA for f in ("id", "surviving", "merged", "merged_by", "merged_at", "reason", "moved")
     },
     "cases.ReferenceProfessional": {f: _FICHA for f in ("id", "person", "organisation", "professional", "since")},
     "cases.Household": {

@@ -18,19 +18,18 @@ stays), and an exact duplicate of a fact is dropped. Household memberships that
 overlap in time cannot be merged automatically: the merge is refused with a clear
 message, and nothing changes.
 
-The merge itself is logged: two ``lookup`` lines in the disclosure log (one on each
-record, basis ``merge:<merged>-><surviving>``), which is also how ``merged_ids``
-finds merges until the ``PersonMerge`` table exists (docs/decisions/0008), and an
-entry in the admin's history of the surviving person, with the reason.
+The merge itself is recorded in the append-only ``PersonMerge`` table (who, when, why,
+what moved), in two ``lookup`` lines of the disclosure log (one on each record, basis
+``merge:<merged>-><surviving>``) and in the admin's history of the surviving person.
+``Person.merged_into`` points the merged record (and any it had absorbed) at the
+surviving one, so ``merged_ids``/``absorbed_q`` find them with one query or one join.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import pgtrigger
-from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -41,11 +40,9 @@ from django.utils.translation import gettext as _
 
 from ris.accounts.viewer import Viewer
 
-from .models import HouseholdMember, Person
+from .models import HouseholdMember, Person, PersonMerge
 
 MERGE_BASIS = "merge:{merged}->{surviving}"
-_MERGE_BASIS = re.compile(r"^merge:(\d+)->(\d+)$")
-_MAX_DEPTH = 20  # merges of merges: far more than any real chain
 
 
 class MergeRefused(ValidationError):
@@ -55,64 +52,26 @@ class MergeRefused(ValidationError):
 # --- Following merges -----------------------------------------------------------------------------
 
 
-def _person_merge_model():
-    """The ``PersonMerge`` table once it exists (see docs/decisions/0008); until then, the log."""
-    try:
-        return apps.get_model("cases", "PersonMerge")
-    except LookupError:
-        return None
-
-
-def _merge_edges(*, person_ids: set[int]) -> list[tuple[int, int]]:
-    """(merged, surviving) pairs that touch ``person_ids``, in one query."""
-    person_merge = _person_merge_model()
-    if person_merge is not None:
-        return list(
-            person_merge.objects.filter(
-                Q(surviving_id__in=person_ids) | Q(merged_id__in=person_ids)
-            ).values_list("merged_id", "surviving_id")
-        )
-    from sharing.models import DisclosureLogEntry
-
-    edges = []
-    for basis in DisclosureLogEntry.objects.filter(
-        person_id__in=person_ids,
-        event=DisclosureLogEntry.Event.LOOKUP,
-        basis__startswith="merge:",
-    ).values_list("basis", flat=True):
-        match = _MERGE_BASIS.match(basis)
-        if match:
-            edges.append((int(match.group(1)), int(match.group(2))))
-    return edges
-
-
 def merged_ids(person_id: int) -> list[int]:
-    """The record and every record merged into it, directly or through earlier merges.
+    """The record and every record merged into it (directly or through earlier merges), in one query.
 
-    One query when the person has never absorbed another record (the usual case).
+    ``Person.merged_into`` always names the last record of a chain (a merge re-points the records
+    the merged one had absorbed), so there is nothing to walk.
     """
-    found = {person_id}
-    frontier = {person_id}
-    for _depth in range(_MAX_DEPTH):
-        new = {m for m, s in _merge_edges(person_ids=frontier) if s in frontier and m not in found}
-        if not new:
-            break
-        found |= new
-        frontier = new
-    return sorted(found)
+    absorbed = Person.objects.filter(merged_into_id=person_id).values_list("pk", flat=True)
+    return sorted({person_id, *absorbed})
 
 
 def surviving_id(person_id: int) -> int:
     """The record that a (possibly merged) record now lives in."""
-    current = person_id
-    seen = {current}
-    for _depth in range(_MAX_DEPTH):
-        onward = [s for m, s in _merge_edges(person_ids={current}) if m == current]
-        if not onward or onward[0] in seen:
-            break
-        current = onward[0]
-        seen.add(current)
-    return current
+    onward = Person.objects.filter(pk=person_id).values_list("merged_into_id", flat=True).first()
+    return onward or person_id
+
+
+def absorbed_q(person_id: int, field: str = "person") -> Q:
+    """Rows of the person or of any record merged into it, for the append-only tables (consents,
+    disclosure log) whose rows stay on the record they were written for: one join, no extra query."""
+    return Q(**{f"{field}_id": person_id}) | Q(**{f"{field}__merged_into_id": person_id})
 
 
 # --- The merge -----------------------------------------------------------------------------------
@@ -165,6 +124,8 @@ def person_relations() -> list[tuple[type[models.Model], models.ForeignKey]]:
     """Every foreign key to ``Person`` in the project, hidden ones (``related_name="+"``) too."""
     relations = []
     for rel in Person._meta.get_fields(include_hidden=True):
+        if rel.related_model is Person:
+            continue  # merged_into: re-pointed by the merge itself (_record_merge)
         if rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one):
             relations.append((rel.related_model, rel.field))
     return sorted(relations, key=lambda r: (r[0]._meta.label, r[1].name))
@@ -357,15 +318,17 @@ def _record_merge(
     disclosure_log_append(
         [LogLine(person_id=surviving.pk, **base), LogLine(person_id=merged.pk, **base)]
     )
-    person_merge_model = _person_merge_model()
-    if person_merge_model is not None:
-        person_merge_model.objects.create(
-            surviving=surviving,
-            merged=merged,
-            merged_by_id=viewer.user_id,
-            reason=reason,
-            moved={t.label: t.moved for t in report.tables if t.moved},
-        )
+    PersonMerge.objects.create(
+        surviving=surviving,
+        merged=merged,
+        merged_by_id=viewer.user_id,
+        reason=reason,
+        moved={t.label: t.moved for t in report.tables if t.moved},
+    )
+    # the merged record, and every record it had absorbed, now live in the surviving one
+    Person.objects.filter(Q(pk=merged.pk) | Q(merged_into_id=merged.pk)).update(
+        merged_into_id=surviving.pk
+    )
     summary = "; ".join(
         f"{t.label}: {t.moved}" + (f" (+{t.kept} conservados)" if t.kept else "")
         for t in report.tables

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, RangeOperators
@@ -91,6 +92,11 @@ class Person(Versioned):
     )
     created_at = models.DateTimeField(_("fecha de alta"), auto_now_add=True)
     updated_at = models.DateTimeField(_("última modificación"), auto_now=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="absorbed_records",
+        verbose_name=_("fusionado en"),
+        help_text=_("El registro que permanece, si este se fusionó en otro (siempre el último de la cadena)."),
+    )
     search_name = models.GeneratedField(
         expression=Func(
             Func(Concat(F("first_name"), Value(" "), F("last_name_1"), Value(" "), F("last_name_2")),
@@ -754,3 +760,36 @@ def _register_attachment_history() -> None:
 
 
 _register_attachment_history()
+
+
+@pgtrigger.register(
+    pgtrigger.Protect(name="person_merge_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+)
+class PersonMerge(models.Model):
+    """Two records of one person were merged: the evidence of who did it, when, why and what moved.
+
+    ``Person.merged_into`` is what readers follow (one join); this table is the account of each
+    merge and, like consents and the disclosure log, cannot be changed once written.
+    """
+
+    surviving = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="absorbed_merges",
+                                  verbose_name=_("registro que permanece"))
+    merged = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="merge",
+                                  verbose_name=_("registro fusionado"))
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("fusionado por"))
+    merged_at = models.DateTimeField(_("fecha de la fusión"), default=timezone.now)
+    reason = models.TextField(_("motivo"))
+    moved = models.JSONField(_("filas trasladadas por tabla"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("fusión de registros")
+        verbose_name_plural = _("fusiones de registros")
+        constraints = [
+            models.CheckConstraint(condition=~Q(surviving=F("merged")), name="person_merge_not_itself"),
+            models.CheckConstraint(condition=~Q(reason=""), name="person_merge_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} → {self.surviving_id}"
+

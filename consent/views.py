@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from cases.merge import absorbed_q
 from cases.models import Person
 from cases.record_views import (
     CASEWORKER_ROLES,
@@ -60,8 +61,9 @@ def _consent_of(person_id: int, consent_id: int) -> Consent:
     return get_object_or_404(
         Consent.objects.select_related("person", "recorded_by", "recorded_by_org", "supersedes", "revocation",
                                        "superseded_by")
-        .prefetch_related("grantee_organisations"),
-        pk=consent_id, person_id=person_id,
+        .prefetch_related("grantee_organisations")
+        .filter(absorbed_q(person_id)),
+        pk=consent_id,
     )
 
 

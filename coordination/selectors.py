@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from cases.merge import absorbed_q
 from cases.models import Person
 from consent.models import Consent
 from consent.purposes import Purpose
@@ -90,7 +91,7 @@ def consent_check(
     categories = list(dict.fromkeys(categories))
     rows = list(
         Consent.objects.in_force_at(moment)
-        .filter(person_id=person_id, purposes__contains=[purpose])
+        .filter(absorbed_q(person_id), purposes__contains=[purpose])
         .filter(
             Q(grantee_organisations=organisation)
             | Q(grantee_services__contains=[organisation.kind])

@@ -17,6 +17,7 @@ from auditlog.models import LogEntry
 from django.db.models import Q
 
 from cases.catalogue import field_catalogue
+from cases.merge import merged_ids
 from cases.models import HouseholdMember, ServiceEntry
 
 from .categories import BY_CODE, COMMON
@@ -64,7 +65,7 @@ def history_for(facts: Facts, limit: int = 200) -> list[dict]:
     household_ids = list(
         HouseholdMember.objects.filter(person_id=facts.person_id).values_list("household_id", flat=True)
     )
-    condition = Q(additional_data__person_id=facts.person_id)
+    condition = Q(additional_data__person_id__in=merged_ids(facts.person_id))  # merged records too
     if household_ids:
         condition |= Q(additional_data__household_id__in=household_ids)
     visible = Q()

@@ -19,15 +19,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.merge import absorbed_q
 from cases.models import MinimumIncome
 from consent.models import Consent, LegalBasis, Objection
 from consent.purposes import PURPOSE_CODES, Purpose
 from ris.accounts.models import Role, ServiceKind
 from ris.accounts.viewer import Viewer
 
+from .caseload import organisation_attends
 from .categories import BY_CODE, CATEGORIES, COMMON, CRIMINAL, SPECIAL
 from .models import BreakGlassAccess, Level, SharingAgreement, VisibilityRule
-from .caseload import organisation_attends
 
 FULL, INDICATOR, HIDDEN = Level.FULL.value, Level.INDICATOR.value, Level.HIDDEN.value
 _RANK = {HIDDEN: 0, INDICATOR: 1, FULL: 2}
@@ -268,7 +269,7 @@ def load_facts(*, viewer: Viewer, person_id: int, purpose: str, moment: dt.datet
             purposes=frozenset(row["purposes"]),
         )
         for row in Consent.objects.in_force_at(moment)
-        .filter(person_id=person_id)
+        .filter(absorbed_q(person_id))  # consents stay on a merged record: they are evidence
         .annotate(org_ids=ArrayAgg("grantee_organisations__id"))
         .order_by("-recorded_at", "-id")  # the newest covering consent is the basis reported
         .values("id", "org_ids", "grantee_services", "all_categories", "permitted_categories",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from cases.merge import absorbed_q
+
 from .models import BreakGlassAccess, DisclosureLogEntry
 
 
 def access_report(*, person_id: int) -> QuerySet[DisclosureLogEntry]:
     """Who saw what of this person, when and on what basis (RGPD art. 15)."""
     return (
-        DisclosureLogEntry.objects.filter(person_id=person_id)
+        DisclosureLogEntry.objects.filter(absorbed_q(person_id))  # lines of merged records too
         .select_related("user", "organisation")
         .order_by("-at", "-id")
     )

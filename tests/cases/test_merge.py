@@ -220,6 +220,57 @@ def test_merges_are_followed_through_chains(admin_viewer):
     assert merged_ids(c.pk) == [c.pk]
 
 
+def test_the_merge_is_kept_as_evidence_that_cannot_be_changed(client_for, administrator, pair):
+    from django.db import ProgrammingError, connection, transaction
+
+    from cases.models import PersonMerge
+
+    do_merge(client_for(administrator), pair, reason="Alta duplicada en el CEAS")
+    merge = PersonMerge.objects.get(merged=pair["merged"])
+    assert (merge.surviving_id, merge.merged_by_id) == (pair["surviving"].pk, administrator.pk)
+    assert merge.reason == "Alta duplicada en el CEAS" and merge.moved
+    for sql in ("UPDATE cases_personmerge SET reason = 'otro'", "DELETE FROM cases_personmerge"):
+        with pytest.raises(ProgrammingError, match="Cannot update or delete"):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql)
+    assert PersonMerge.objects.get(pk=merge.pk).reason == "Alta duplicada en el CEAS"
+
+
+def test_the_consent_of_the_merged_record_still_opens_the_surviving_one(
+    client_for, administrator, employment_counsellor, pair, employment_office
+):
+    """A consent is evidence and stays on the record it was signed for; after the merge it
+    still covers the person, so the employment office keeps seeing what it covered."""
+    from consent.purposes import Purpose
+    from sharing.policy import FULL, decide_all, load_facts
+
+    surviving, merged = pair["surviving"], pair["merged"]
+    viewer = Viewer.from_membership(employment_counsellor.memberships.select_related("organisation").get())
+
+    def employment_sees_health() -> bool:
+        facts = load_facts(viewer=viewer, person_id=surviving.pk, purpose=Purpose.ASSESSMENT)
+        levels = {(d.category, d.source_service): d.level for d in decide_all(facts)}
+        return levels.get(("competencias", "social")) == FULL
+
+    enrol(surviving, employment_office)
+    assert not employment_sees_health()  # the surviving record has no consent of its own
+    do_merge(client_for(administrator), pair)
+    assert employment_sees_health()
+
+
+def test_the_dpo_report_of_the_surviving_record_includes_the_merged_one(
+    client_for, administrator, pair
+):
+    from sharing.selectors import access_report
+
+    surviving, merged = pair["surviving"], pair["merged"]
+    do_merge(client_for(administrator), pair)
+    report = access_report(person_id=surviving.pk)
+    assert report.filter(person=merged, category="salud").exists()  # read before the merge
+    # the merged record alone does not gather the surviving one's lines
+    assert set(access_report(person_id=merged.pk).values_list("person_id", flat=True)) == {merged.pk}
+
+
 def test_an_unmerged_person_is_followed_in_one_query(db, django_assert_num_queries):
     person = PersonFactory()
     with django_assert_num_queries(1):
@@ -338,3 +389,23 @@ def test_the_administrator_role_without_staff_status_may_not_merge(client_for, a
     assert client.get(URL).status_code == 404
     assert do_merge(client, pair).status_code == 404
     assert HealthRecord.objects.get(pk=pair["entries"][0].pk).person_id == pair["merged"].pk
+
+
+def test_the_history_of_the_surviving_record_includes_changes_made_on_the_merged_one(
+    client_for, administrator, social_worker, pair
+):
+    """The change history was written while the entries belonged to the merged record."""
+    from consent.purposes import Purpose
+    from sharing.history import history_for
+    from sharing.policy import load_facts
+
+    surviving = pair["surviving"]
+    viewer = Viewer.from_membership(social_worker.memberships.select_related("organisation").get())
+
+    def health_events() -> int:
+        facts = load_facts(viewer=viewer, person_id=surviving.pk, purpose=Purpose.FOLLOW_UP)
+        return sum(1 for row in history_for(facts) if row["category"] == "salud")
+
+    assert health_events() == 0
+    do_merge(client_for(administrator), pair)
+    assert health_events() >= 1
