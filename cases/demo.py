@@ -1162,20 +1162,23 @@ SELECT h.id, 1, h.address_line, (%(municipalities)s::text[])[h.territory + 1],
 FROM seed_household h
 """
 
+# Names are picked with PostgreSQL's integer hash so that first name and both surnames vary
+# independently (a realistic spread of distinct full names for the search benchmark), while
+# the members of a household still share the surnames they inherit.
 _INSERT_PERSONS = """
 INSERT INTO cases_person (id, version, first_name, last_name_1, last_name_2, document_type, document_number,
                           no_document_reason, birth_date, sex, nationality, address_line, postal_code,
                           municipality_id, phone, email, education_level_id, languages, created_at, updated_at)
 SELECT p.id, 1,
-       CASE WHEN p.adult AND mod(p.num, 2) = 0 THEN (%(female)s::text[])[1 + mod(p.num * 7, %(female_n)s)]
-            WHEN p.adult THEN (%(male)s::text[])[1 + mod(p.num * 7, %(male_n)s)]
-            WHEN mod(p.num, 2) = 0 THEN (%(girls)s::text[])[1 + mod(p.num * 7, %(girls_n)s)]
-            ELSE (%(boys)s::text[])[1 + mod(p.num * 7, %(boys_n)s)] END,
-       (%(surnames)s::text[])[1 + mod(CASE WHEN p.pos = 1 AND p.adult THEN p.hidx * 31 + 5
-                                             ELSE p.hidx * 17 END, %(surnames_n)s)],
-       (%(surnames)s::text[])[1 + mod(CASE WHEN p.pos = 0 THEN p.hidx * 29 + 3
-                                             WHEN p.adult THEN p.hidx * 37 + 11
-                                             ELSE p.hidx * 31 + 5 END, %(surnames_n)s)],
+       CASE WHEN p.adult AND mod(p.num, 2) = 0 THEN (%(female)s::text[])[1 + mod(abs(hashint8(p.num)::bigint), %(female_n)s)]
+            WHEN p.adult THEN (%(male)s::text[])[1 + mod(abs(hashint8(p.num)::bigint), %(male_n)s)]
+            WHEN mod(p.num, 2) = 0 THEN (%(girls)s::text[])[1 + mod(abs(hashint8(p.num)::bigint), %(girls_n)s)]
+            ELSE (%(boys)s::text[])[1 + mod(abs(hashint8(p.num)::bigint), %(boys_n)s)] END,
+       (%(surnames)s::text[])[1 + mod(abs(hashint8(CASE WHEN p.pos = 1 AND p.adult THEN p.hidx * 31 + 5
+                                                         ELSE p.hidx * 17 END)::bigint), %(surnames_n)s)],
+       (%(surnames)s::text[])[1 + mod(abs(hashint8(CASE WHEN p.pos = 0 THEN p.hidx * 29 + 3
+                                                         WHEN p.adult THEN p.hidx * 37 + 11
+                                                         ELSE p.hidx * 31 + 5 END)::bigint), %(surnames_n)s)],
        'dni', lpad(p.num::text, 8, '0') || substr(%(letters)s, mod(p.num, 23)::int + 1, 1), '',
        p.birth_date, CASE WHEN mod(p.num, 2) = 0 THEN 'F' ELSE 'M' END, 'ES',
        h.address_line, (%(postal_codes)s::text[])[p.territory + 1], (%(municipalities)s::text[])[p.territory + 1],

@@ -176,8 +176,18 @@ def test_synthetic_persons_come_with_documents_households_and_caseloads(demo_out
     assert new.count() == 500
     for number in new.values_list("document_number", flat=True):
         validate_dni(number)
+    full_names = set(new.values_list("first_name", "last_name_1", "last_name_2"))
+    assert len(full_names) >= 400, "synthetic names vary like a real population's"
     members = HouseholdMember.objects.filter(person__in=new)
     assert members.count() == 500
+    children = members.filter(relationship=HouseholdMember.Relationship.CHILD).select_related("person")
+    holders = {
+        m.household_id: m.person
+        for m in members.filter(relationship=HouseholdMember.Relationship.HOLDER).select_related("person")
+    }
+    assert children.exists()
+    for child in children:  # children carry the holder's first surname
+        assert child.person.last_name_1 == holders[child.household_id].last_name_1
     assert 195 <= members.values("household").distinct().count() <= 205
     enrolments = Enrolment.objects.filter(person__in=new)
     assert enrolments.filter(organisation__kind=ServiceKind.SOCIAL).count() == 500
