@@ -68,10 +68,18 @@ def surviving_id(person_id: int) -> int:
     return onward or person_id
 
 
-def absorbed_q(person_id: int, field: str = "person") -> Q:
+def absorbed_q(person_id: int, field: str = "person", *, ids: list[int] | None = None) -> Q:
     """Rows of the person or of any record merged into it, for the append-only tables (consents,
-    disclosure log) whose rows stay on the record they were written for: one join, no extra query."""
-    return Q(**{f"{field}_id": person_id}) | Q(**{f"{field}__merged_into_id": person_id})
+    disclosure log) whose rows stay on the record they were written for.
+
+    The ids are read first (one indexed query, or pass ``ids`` from ``merged_ids``) so that the
+    condition is a plain ``person_id = …`` / ``IN (…)`` the table's index serves: a subquery or an
+    OR across a join made the planner scan every consent.
+    """
+    ids = merged_ids(person_id) if ids is None else ids
+    if ids == [person_id]:
+        return Q(**{f"{field}_id": person_id})
+    return Q(**{f"{field}_id__in": ids})
 
 
 # --- The merge -----------------------------------------------------------------------------------

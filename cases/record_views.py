@@ -42,7 +42,7 @@ from sharing.record import SERVICE_LABELS, CategoryView, RecordView, record_for,
 
 from . import services
 from .attachments import attachment_categories, attachment_for_download, attachment_upload
-from .merge import absorbed_q
+from .merge import absorbed_q, merged_ids
 from .models import SECTION_MODELS, Attachment, Person, ReferenceProfessional, ServiceEntry
 from .record_forms import (
     AttachmentForm,
@@ -383,15 +383,16 @@ def consent_lines(consent: Consent, state: str, organisations: list | None = Non
 
 def consents_of(person_id: int, *, may_change: bool) -> list[ConsentCard]:
     """Every consent of the person (metadata of the sharing, seen by every organisation attending them)."""
+    records = merged_ids(person_id)
     consents = list(
-        Consent.objects.filter(absorbed_q(person_id))
+        Consent.objects.filter(absorbed_q(person_id, ids=records))
         .select_related("revocation", "superseded_by", "supersedes", "recorded_by_org")
         .order_by("-recorded_at", "-pk")
     )
     # Always one query for the grantees (a prefetch is skipped when there are no consents).
     grantees: dict[int, list[str]] = defaultdict(list)
     for consent_id, name in Consent.grantee_organisations.through.objects.filter(
-        absorbed_q(person_id, "consent__person"),
+        absorbed_q(person_id, "consent__person", ids=records),
     ).order_by("organisation__name").values_list("consent_id", "organisation__name"):
         grantees[consent_id].append(name)
     moment = timezone.now()

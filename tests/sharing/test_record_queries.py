@@ -19,8 +19,9 @@ from ris.reference.models import BasicSocialService, Occupation
 from sharing.caseload import enrolment_open
 from sharing.policy import decide_all, load_facts
 
-#: The most queries one record request may run (session, viewer, facts, sections, log).
-QUERY_BOUND = 45
+#: The most queries one record request may run (session, viewer, facts with the records merged
+#: into the person, sections, consents, log).
+QUERY_BOUND = 47
 
 _OWNER = {
     "social": (
