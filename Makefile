@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEVSTACK := $(PY) -m ris.devstack
 
-.PHONY: venv install run test browser-deps node-deps lint bench down clean lock
+.PHONY: venv install run test browser-deps node-deps lint bench bench-deps down clean lock
 
 venv install: $(STAMP)
 
@@ -53,7 +53,21 @@ browser-deps:
 lint: install
 	$(VENV)/bin/ruff check .
 
-bench: install
+# wrk, from Debian's packages, drives the record page throughput benchmark (bench/http_bench.py).
+bench-deps:
+	@if command -v wrk >/dev/null 2>&1; then \
+		echo "bench-deps: wrk present"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "bench-deps: installing Debian's wrk"; \
+		( apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends wrk ) \
+		|| echo "bench-deps: WARNING: could not install wrk; the throughput benchmark will skip"; \
+	else \
+		echo "bench-deps: WARNING: wrk is missing and we are not root;" \
+			"the throughput benchmark will skip (as root: apt-get install wrk)"; \
+	fi
+
+bench: install bench-deps
 	@if [ -f bench/run.py ]; then $(DEVSTACK) exec -- $(PY) bench/run.py; \
 	else echo "bench: no bench/run.py yet"; fi
 
