@@ -8,8 +8,10 @@ enrolments are closed, the last one in the period; that day is the *exit*. "Upon
 leaving" means within four weeks after the exit (the Commission's monitoring guidance).
 
 Each table is ONE set-based SQL statement: a fact query with one row per participant
-(or leaver) and a boolean column per indicator, wrapped in ``GROUP BY GROUPING SETS
-((), (sex))`` with ``COUNT(DISTINCT ...) FILTER (WHERE ...)``. The characteristics come
+(or leaver) and a boolean column per indicator, counted per month of entry
+(or exit) and sex with ``COUNT(*) FILTER (WHERE ...)``, then summed into every period of
+the pilot's grid (``pilots.periods``) with ``GROUP BY GROUPING SETS ((period), (period,
+sex))``: every month, quarter and year at once. The characteristics come
 from the record: sex and age (``cases.Person``), education (``Person.education_level``
 → ``reference.EducationLevel.isced_level``), labour-market situation
 (``cases.JobSeekerRecord``), disability (``cases.HealthRecord.disability_degree`` ≥ 33),
@@ -20,7 +22,10 @@ approximations, and why, is said in each row's definition and in
 
 The tables are protected by ``pilots.sdc`` like every other publication: each row is a
 group over the sex columns, and the rows that partition the participants (labour-market
-situation, age bands, education levels) are groups over the total.
+situation, age bands, education levels) are groups over the total. A participant enters
+(and a leaver leaves) on one day, so the periods add up: every cell is also a group over
+the shorter periods that make its period (months → quarter → year → whole pilot), and the
+tables of all the periods are protected together, as in ``pilots.indicators``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from .indicators import Scope
+from .periods import Grid, Span
 from .sdc import Cell, Group, protect
 
 #: ISO 3166-1 alpha-2 codes of the 27 Member States (Greece is GR in ISO, EL in EU usage).
@@ -221,7 +227,7 @@ participants AS (
     LEFT JOIN insecure_housing hl ON hl.person_id = x.person_id AND hl.start_date <= x.entry
                                  AND (hl.end_date IS NULL OR hl.end_date > x.entry)
 )
-SELECT person_id AS f_person, sex AS f_sex,
+SELECT person_id AS f_person, sex AS f_sex, entry AS f_day,
        TRUE AS total,
        status = 'unemployed' AS unemployed,
        status = 'unemployed' AND unemployed_since IS NOT NULL
@@ -273,7 +279,7 @@ hired AS (
     JOIN {intermediation} c ON c.person_id = x.person_id
     WHERE c.outcome = 'hired' AND c.date BETWEEN x.entry AND x.window_end
 )
-SELECT x.person_id AS f_person, x.sex AS f_sex,
+SELECT x.person_id AS f_person, x.sex AS f_sex, x.exit_day AS f_day,
        TRUE AS leavers,
        COALESCE(job.status = 'unemployed', FALSE) AS job_searching,
        t.person_id IS NOT NULL AS in_education,
@@ -284,26 +290,35 @@ LEFT JOIN training t ON t.person_id = x.person_id
 LEFT JOIN hired h ON h.person_id = x.person_id"""
 
 
-def _grouped(fact_sql: str, indicators: tuple[EsfIndicator, ...]) -> str:
-    """One row per participant in the facts: plain ``COUNT(*)`` is a count of persons."""
-    counts = ", ".join(f"COUNT(*) FILTER (WHERE f.{i.code})" for i in indicators)
-    return (f"SELECT GROUPING(f.f_sex), f.f_sex, {counts} FROM ({fact_sql}) AS f "
-            "GROUP BY GROUPING SETS ((), (f.f_sex))")
+def _grouped(fact_sql: str, indicators: tuple[EsfIndicator, ...], grid: Grid) -> str:
+    """One row per participant in the facts: ``COUNT(*)`` per month of entry (or exit) and sex
+    is a count of persons; each period of the grid then adds up its months."""
+    counts = ", ".join(f"COUNT(*) FILTER (WHERE f.{i.code}) AS {i.code}" for i in indicators)
+    sums = ", ".join(f"SUM(m.{i.code})" for i in indicators)
+    by_month = (f"SELECT date_trunc('month', f.f_day::timestamp)::date AS f_month, f.f_sex, {counts} "
+                f"FROM ({fact_sql}) AS f GROUP BY 1, 2")
+    return (f"SELECT g.g_id, GROUPING(m.f_sex), m.f_sex, {sums} FROM ({by_month}) AS m "
+            f"JOIN (VALUES {grid.sql_values()}) AS g(g_id, g_start, g_end) ON m.f_month BETWEEN g.g_start AND g.g_end "
+            "GROUP BY GROUPING SETS ((g.g_id), (g.g_id, m.f_sex))")
 
 
-def _run(sql: str, params: dict, indicators: tuple[EsfIndicator, ...]) -> list[EsfRow]:
+def _run(sql: str, params: dict, indicators: tuple[EsfIndicator, ...], grid: Grid) -> dict[Span, list[EsfRow]]:
     with connection.cursor() as cursor:
-        cursor.execute(_grouped(sql.format(**_tables()), indicators), params)
+        cursor.execute(_grouped(sql.format(**_tables()), indicators, grid), params)
         result = cursor.fetchall()
-    rows = {i.code: EsfRow(i, {code: Cell(0, 0) for code, _label in SEXES}, Cell(0, 0)) for i in indicators}
-    for grouping, sex, *counts in result:
+    by_span = {
+        span: {i.code: EsfRow(i, {code: Cell(0, 0) for code, _label in SEXES}, Cell(0, 0)) for i in indicators}
+        for span in grid.spans
+    }
+    for period_id, grouping, sex, *counts in result:
+        rows = by_span[grid.spans[period_id]]
         for indicator, count in zip(indicators, counts, strict=True):
             cell = Cell(int(count), int(count))
             if grouping == 1:
                 rows[indicator.code].total = cell
             else:
                 rows[indicator.code].cells[sex if sex in dict(SEXES) else "X"] = cell
-    return [rows[i.code] for i in indicators]
+    return {span: [rows[i.code] for i in indicators] for span, rows in by_span.items()}
 
 
 def _params(scope: Scope) -> dict:
@@ -314,7 +329,7 @@ def _params(scope: Scope) -> dict:
     }
 
 
-def _protect(table: EsfTable, partitions: tuple[tuple[str, ...], ...]) -> None:
+def _groups(table: EsfTable, partitions: tuple[tuple[str, ...], ...]) -> list[Group]:
     groups = [Group(list(row.cells.values()), row.total, row.indicator.code) for row in table.rows]
     total = table.rows[0]
     for partition in partitions:
@@ -322,28 +337,57 @@ def _protect(table: EsfTable, partitions: tuple[tuple[str, ...], ...]) -> None:
         groups.append(Group([r.total for r in members], total.total, "+".join(partition)))
         for sex, _label in SEXES:
             groups.append(Group([r.cells[sex] for r in members], total.cells[sex], f"{sex}:{'+'.join(partition)}"))
-    cells = [c for row in table.rows for c in (*row.cells.values(), row.total)]
+    return groups
+
+
+def _protect(tables: dict[Span, EsfTable], partitions: tuple[tuple[str, ...], ...], grid: Grid) -> None:
+    """Every period's table with its own groups, and each cell over the periods that make it up."""
+    groups = [group for table in tables.values() for group in _groups(table, partitions)]
+    for parent, children in grid.children.items():
+        whole, parts = tables[parent], [tables[child] for child in children]
+        for row in whole.rows:
+            code = row.indicator.code
+            groups.append(Group([p.row(code).total for p in parts], row.total, f"{code} {parent.code}"))
+            for sex, _label in SEXES:
+                groups.append(Group([p.row(code).cells[sex] for p in parts], row.cells[sex],
+                                    f"{code}:{sex} {parent.code}"))
+    cells = [c for table in tables.values() for row in table.rows for c in (*row.cells.values(), row.total)]
     protect(cells, groups)
 
 
-def participants_table(scope: Scope, *, protected: bool = True) -> EsfTable:
-    """Common output indicators for participants (Annex I, 1.1 and 1.2): one SQL statement.
+def _tables_by_span(scope: Scope, sql: str, indicators, make, partitions, protected: bool) -> dict[Span, EsfTable]:
+    grid = scope.grid()
+    tables = {}
+    for span, rows in _run(sql, _params(scope), indicators, grid).items():
+        table = make()
+        table.rows = rows
+        tables[span] = table
+    if protected:
+        _protect(tables, partitions, grid)
+    return tables
+
+
+def _outputs() -> EsfTable:
+    return EsfTable("outputs", _("Indicadores comunes de realización relativos a los participantes"),
+                    _("Participantes que entran en el periodo"))
+
+
+def _results() -> EsfTable:
+    return EsfTable("results", _("Indicadores comunes de resultados inmediatos"),
+                    _("Participantes que salen en el periodo"))
+
+
+def participants_table(scope: Scope, *, protected: bool = True, period: Span | None = None) -> EsfTable:
+    """Common output indicators for participants (Annex I, 1.1 and 1.2) of ``period`` (a span
+    of the scope's grid; the whole scope by default): one SQL statement for every period.
 
     ``protected=False`` is for the tests of the arithmetic only: pages and exports always
     get the protected table."""
-    table = EsfTable("outputs", _("Indicadores comunes de realización relativos a los participantes"),
-                     _("Participantes que entran en el periodo"))
-    table.rows = _run(PARTICIPANTS_SQL, _params(scope), OUTPUTS)
-    if protected:
-        _protect(table, OUTPUT_PARTITIONS)
-    return table
+    tables = _tables_by_span(scope, PARTICIPANTS_SQL, OUTPUTS, _outputs, OUTPUT_PARTITIONS, protected)
+    return tables[period or scope.span]
 
 
-def leavers_table(scope: Scope, *, protected: bool = True) -> EsfTable:
+def leavers_table(scope: Scope, *, protected: bool = True, period: Span | None = None) -> EsfTable:
     """Common immediate result indicators for participants (Annex I, 2.1): one SQL statement."""
-    table = EsfTable("results", _("Indicadores comunes de resultados inmediatos"),
-                     _("Participantes que salen en el periodo"))
-    table.rows = _run(LEAVERS_SQL, _params(scope), RESULTS)
-    if protected:
-        _protect(table, ())
-    return table
+    tables = _tables_by_span(scope, LEAVERS_SQL, RESULTS, _results, (), protected)
+    return tables[period or scope.span]

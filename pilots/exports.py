@@ -4,6 +4,10 @@ The rows are built from ``Cell.shown`` only: a suppressed cell is written as "<5
 never as its value, and there is no column that could carry a person (no name,
 document or identifier: the only identifiers are of indicators, organisations,
 territories and months).
+
+A download holds the dashboard's selection: the period, and the territory or the
+organisation if one is chosen (then its cells only), and says so in its first rows (the
+information sheet of an XLSX, the header rows of a CSV).
 """
 
 from __future__ import annotations
@@ -58,23 +62,38 @@ def extra_label(dim: str, key: str) -> str:
     return key or "—"
 
 
-def metadata(scope: Scope, pilot, title: str) -> list[list[str]]:
+def metadata(scope: Scope, pilot, title: str, selection: str) -> list[list[str]]:
     rows = [
         [title],
         [_("Proyecto piloto"), pilot.name],
         [_("Periodo"), f"{scope.start:%d/%m/%Y} – {scope.end:%d/%m/%Y}"],
+        [_("Selección"), selection],
         [_("Generado"), timezone.localtime().strftime("%d/%m/%Y %H:%M")],
         [_("Secreto estadístico"),
          _("«%(mark)s»: dato suprimido porque se basa en menos de %(n)s personas, o para que no pueda "
-           "deducirse otro dato suprimido a partir de los totales.") % {"mark": SUPPRESSED, "n": THRESHOLD}],
+           "deducirse otro dato suprimido a partir de los totales. Los datos se publican por mes, trimestre o "
+           "año naturales, o para todo el piloto, y todos esos periodos se protegen a la vez: restar periodos, "
+           "territorios u organizaciones no permite deducir un dato suprimido.") % {
+             "mark": SUPPRESSED, "n": THRESHOLD}],
     ]
     return rows
 
 
-def indicator_sheet(publication: Publication) -> Sheet:
+def indicator_sheet(publication: Publication, *, organisation_id: int | None = None,
+                    territory: str | None = None) -> Sheet:
+    """The cells of the selection: the whole pilot (every breakdown), a territory (its total,
+    its months and its organisations) or an organisation (its total and its months). The
+    "Total" rows are the selection's total, as in the dashboard's headline."""
     scope = publication.scope
     orgs = {o.id: o.name for o in scope.organisations}
     territories = scope.territory_labels
+    if organisation_id is not None:
+        shown_orgs: list[int] = [organisation_id]
+    elif territory is not None:
+        shown_orgs = scope.orgs_in(territory)
+    else:
+        shown_orgs = scope.org_ids
+    whole = organisation_id is None and territory is None
     header = [_("Código"), _("Indicador"), _("Desglose"), _("Valor del desglose"), _("Valor")]
     rows: list[list] = []
     for table in publication.tables.values():
@@ -83,25 +102,30 @@ def indicator_sheet(publication: Publication) -> Sheet:
         if not table.available:
             rows.append([*base, _("Total"), "", str(_("no disponible"))])
             continue
-        rows.append([*base, _("Total"), "", cell_value(table.total)])
-        for month, cell in sorted(table.by_month.items()):
+        total, months = table.selection(organisation_id=organisation_id, territory=territory)
+        rows.append([*base, _("Total"), "", cell_value(total)])
+        for month, cell in sorted(months.items()):
             rows.append([*base, _("Mes"), month_label(month), cell_value(cell)])
-        for org_id, cell in table.by_org.items():
-            rows.append([*base, _("Organización"), orgs.get(org_id, ""), cell_value(cell)])
-        for code, cell in table.by_territory.items():
-            rows.append([*base, _("Territorio"), territories.get(code, code), cell_value(cell)])
-        for org_id, months in table.org_month.items():
-            for month, cell in sorted(months.items()):
-                rows.append([*base, _("Organización y mes"), f"{orgs.get(org_id, '')} · {month_label(month)}",
-                             cell_value(cell)])
-        for code, months in table.territory_month.items():
-            for month, cell in sorted(months.items()):
-                rows.append([*base, _("Territorio y mes"), f"{territories.get(code, code)} · {month_label(month)}",
-                             cell_value(cell)])
-        labels = {dim: str(label) for dim, _column, label in table.source.extra_dims}
-        for dim, cells in table.extra.items():
-            for key, cell in sorted(cells.items()):
-                rows.append([*base, labels.get(dim, dim), extra_label(dim, key), cell_value(cell)])
+        if organisation_id is None:
+            for org_id in shown_orgs:
+                rows.append([*base, _("Organización"), orgs.get(org_id, ""), cell_value(table.by_org.get(org_id))])
+        if whole:
+            for code, cell in table.by_territory.items():
+                rows.append([*base, _("Territorio"), territories.get(code, code), cell_value(cell)])
+        if organisation_id is None:
+            for org_id in shown_orgs:
+                for month, cell in sorted(table.org_month.get(org_id, {}).items()):
+                    rows.append([*base, _("Organización y mes"), f"{orgs.get(org_id, '')} · {month_label(month)}",
+                                 cell_value(cell)])
+        if whole:
+            for code, by_month in table.territory_month.items():
+                for month, cell in sorted(by_month.items()):
+                    rows.append([*base, _("Territorio y mes"),
+                                 f"{territories.get(code, code)} · {month_label(month)}", cell_value(cell)])
+            labels = {dim: str(label) for dim, _column, label in table.source.extra_dims}
+            for dim, cells in table.extra.items():
+                for key, cell in sorted(cells.items()):
+                    rows.append([*base, labels.get(dim, dim), extra_label(dim, key), cell_value(cell)])
     return Sheet(_("Indicadores"), header, rows)
 
 

@@ -1,59 +1,59 @@
-"""Forms of the evaluation pages: the filter (territory, organisation, period), the
+"""Forms of the evaluation pages: the filter (period, territory, organisation), the
 coordinators' follow-up of a dimension, and the pilot in the admin."""
 
 from __future__ import annotations
 
-import datetime as dt
+from urllib.parse import urlencode
 
 from django import forms
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .indicators import Scope, month_end
+from .indicators import Scope
 from .models import DimensionFollowUp, Pilot
+from .periods import MONTH, PILOT, PILOT_CODE, QUARTER, YEAR, Grid, Span
 
-
-def _month_value(month: dt.date) -> str:
-    return month.strftime("%Y-%m")
-
-
-def _month_label(month: dt.date) -> str:
-    return formats.date_format(month, "F Y").capitalize()
+#: Parameters of the former free range of months ("desde", "hasta"): refused, not guessed.
+FREE_RANGE = ("desde", "hasta")
+LEVEL_TITLES = ((YEAR, _("Años")), (QUARTER, _("Trimestres")), (MONTH, _("Meses")))
 
 
 class FilterForm(forms.Form):
-    """What part of the pilot's protected publication a page shows.
+    """What part of the pilot's protected release a page shows.
 
-    The period decides the publication; the territory and the organisation only select
-    cells of it (see ``pilots.indicators``)."""
+    The period is one of the grid (``pilots.periods``): a calendar month, quarter or year, or
+    the whole pilot, never a free range of months, which could be subtracted from another
+    range to recover a suppressed month. The territory and the organisation only select
+    cells of the release (see ``pilots.indicators``)."""
 
-    desde = forms.ChoiceField(label=_("Desde (mes)"))
-    hasta = forms.ChoiceField(label=_("Hasta (mes, incluido)"))
+    periodo = forms.ChoiceField(label=_("Periodo"), required=False)  # none: the whole pilot
     territorio = forms.ChoiceField(label=_("Territorio"), required=False)
     organizacion = forms.ChoiceField(label=_("Organización"), required=False)
 
-    def __init__(self, data=None, *, months: list[dt.date], scope: Scope):
+    def __init__(self, data=None, *, grid: Grid, scope: Scope):
         super().__init__(data)
         scope_orgs, territories, territory_labels = scope.organisations, scope.territories, scope.territory_labels
-        choices = [(_month_value(m), _month_label(m)) for m in months]
-        self.fields["desde"].choices = choices
-        self.fields["hasta"].choices = choices
+        choices: list = [(p.code, p.label) for p in grid.periods if p.level == PILOT]
+        for level, title in LEVEL_TITLES:
+            choices.append((title, [(p.code, p.label) for p in grid.periods if p.level == level]))
+        self.fields["periodo"].choices = choices
         self.fields["territorio"].choices = [("", _("Todos los territorios"))] + [
             (code or "-", territory_labels.get(code, code)) for code in territories
         ]
         self.fields["organizacion"].choices = [("", _("Todas las organizaciones"))] + [
             (str(o.id), o.name) for o in scope_orgs
         ]
-        self.months = months
+        self.grid = grid
         self.organisation_territory = {o.id: o.territory for o in scope_orgs}
-        if data is None or not any(k in data for k in ("desde", "hasta", "territorio", "organizacion")):
-            self.initial = {"desde": choices[0][0], "hasta": choices[-1][0]}
+        self.initial = {"periodo": PILOT_CODE}
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("desde"), data.get("hasta")
-        if start and end and start > end:
-            raise forms.ValidationError(_("El mes inicial no puede ser posterior al mes final."), code="period")
+        if any(key in self.data for key in FREE_RANGE):
+            raise forms.ValidationError(
+                _("Los datos se publican por mes, trimestre o año naturales, o para todo el piloto: elija uno de "
+                  "esos periodos."), code="free_range",
+            )
         organisation, territory = data.get("organizacion"), data.get("territorio")
         if organisation and territory:
             org_territory = self.organisation_territory.get(int(organisation))
@@ -63,13 +63,11 @@ class FilterForm(forms.Form):
                 )
         return data
 
-    def period(self) -> tuple[dt.date, dt.date]:
-        """The chosen period; the whole available range if the form is unbound or invalid."""
-        if self.is_bound and self.is_valid():
-            start = dt.date.fromisoformat(self.cleaned_data["desde"] + "-01")
-            end = month_end(dt.date.fromisoformat(self.cleaned_data["hasta"] + "-01"))
-            return start, end
-        return self.months[0], month_end(self.months[-1])
+    def period(self) -> Span:
+        """The chosen period; the whole pilot if the form is unbound or invalid."""
+        if self.is_bound and self.is_valid() and self.cleaned_data["periodo"]:
+            return self.grid.period(self.cleaned_data["periodo"]).span
+        return self.grid.top
 
     def selection(self) -> tuple[int | None, str | None]:
         if not (self.is_bound and self.is_valid()):
@@ -84,8 +82,6 @@ class FilterForm(forms.Form):
 
     def query_string(self) -> str:
         """The filter as a query string, for the download and report links."""
-        from urllib.parse import urlencode
-
         if not (self.is_bound and self.is_valid()):
             return ""
         return urlencode({k: v for k, v in self.cleaned_data.items() if v})

@@ -1,26 +1,40 @@
 """The pilot's indicators, computed from the platform's own tables.
 
-Each *source* is one set-based SQL query: an ORM queryset (or, for the AROPE
-households, the diagnostics app's own set-based SQL) yields one *fact* row per event
-or per person and organisation, with fixed column names:
+Each *source* is one set-based SQL query: an ORM queryset (or plain SQL, for the caseload
+and the AROPE households) yields one *fact* row per event or per person and organisation,
+with fixed column names:
 
 ``f_person``  the person the row is about (the basis of disclosure control)
 ``f_event``   what the row counts (an enrolment, a referral, a plan, an alert...)
 ``f_org``     the organisation the row is attributed to (a pilot organisation)
 ``f_terr``    that organisation's territory (province or municipality code, "" if regional)
-``f_month``   the month of the event (first day), or NULL when the source has no month
+``f_month``   the month of the event (first day)
 flags and numbers used by the measures (``f_accepted``, ``f_days``...)
 
-``aggregate`` wraps that query once in ``GROUP BY GROUPING SETS``: the total, per month,
-per organisation, per territory, organisation × month and territory × month (and any
-extra dimension such as the alert rule) come out of the same statement, with
-``COUNT(DISTINCT ...) FILTER (WHERE ...)`` for counts and ``percentile_cont(0.5)``
-for medians. No Python loop ever runs per person.
+**Periods.** Figures are published for the periods of a fixed grid (``pilots.periods``:
+calendar months, quarters and years, and the whole pilot), never for a free range, and
+every period of the grid is computed and protected at once, so that no two periods can be
+subtracted to recover a suppressed cell. How a source's rows fall into the periods is its
+*timing*:
 
-``publish`` runs every source for a pilot and a period (a constant number of queries,
-whatever the population) and protects the result with ``pilots.sdc``: the org and
-territory filters of the pages select cells of this one protected publication, so
-that filtering never yields a number the unfiltered tables had suppressed.
+- ``DATED``: each row has a month; the wrapper repeats it for every period of the grid
+  holding that month (its month, quarter, year and the whole pilot).
+- ``SPANS``: the source itself yields one row per period a row overlaps (``f_period``, the
+  id of the period in the grid): the caseload, where a person attended from March to
+  October counts in every period that touches those months.
+- ``PERIOD``: figures measured on the last day of the chosen period (consent or legal
+  basis in force, AROPE households): they are not sums over shorter periods, so they are
+  computed for the chosen period only.
+
+``aggregate`` wraps the fact query once in ``GROUP BY GROUPING SETS``: per period, and per
+period and organisation, territory (and any extra dimension such as the alert rule) come out
+of the same statement, with ``COUNT(DISTINCT ...) FILTER (WHERE ...)`` for counts and
+``percentile_cont(0.5)`` for medians. No Python loop ever runs per person.
+
+``publish`` runs every source for a pilot (a constant number of queries, whatever the
+population and the number of periods) and protects the result with ``pilots.sdc``: the
+period, territory and organisation filters of the pages select cells of this one protected
+release, so that filtering never yields a number another selection had suppressed.
 
 A source whose models do not exist yet (or are not migrated) is *not available*: its
 measures are published as "no disponible" with the reason, and nothing fails.
@@ -30,7 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -61,6 +75,7 @@ from django.db.models.functions import Cast, Coalesce, Least, TruncDate, TruncMo
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .periods import Grid, Span, grid_of, month_end, month_start, months_between  # noqa: F401 (re-exported)
 from .sdc import Cell, Group, protect
 
 MONTH, ORGANISATION, TERRITORY = "month", "organisation", "territory"
@@ -80,6 +95,14 @@ class Kind:
 ADDITIVE = (Kind.PERSONS, Kind.EVENTS, Kind.COUNT)
 
 
+class Timing:
+    """How the fact rows of a source fall into the periods of the grid (module docstring)."""
+
+    DATED = "dated"
+    SPANS = "spans"
+    PERIOD = "period"
+
+
 # --- Scope: a pilot, its organisations and a period ---------------------------------------------
 
 
@@ -93,6 +116,11 @@ class OrganisationInfo:
 
 @dataclass(frozen=True)
 class Scope:
+    """A pilot's organisations and a run of whole months.
+
+    For ``publish`` the months are the whole grid (every month the pilot has data for); the
+    ``Publication`` of one period carries the scope of that period."""
+
     pilot_id: int
     start: dt.date  # first day of a month
     end: dt.date  # last day of a month
@@ -121,6 +149,17 @@ class Scope:
         return months_between(self.start, self.end)
 
     @property
+    def span(self) -> Span:
+        return Span(self.start, self.end)
+
+    def grid(self) -> Grid:
+        return grid_of(self.months)
+
+    def of(self, span: Span) -> Scope:
+        """The same pilot over ``span``."""
+        return replace(self, start=span.start, end=span.end)
+
+    @property
     def reference_day(self) -> dt.date:
         """The day stocks are measured on: the end of the period, or today if it is earlier."""
         today = self.today or timezone.localdate()
@@ -140,24 +179,6 @@ def _midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def month_end(day: dt.date) -> dt.date:
-    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)
-
-
-def months_between(start: dt.date, end: dt.date) -> list[dt.date]:
-    months = []
-    current = month_start(start)
-    while current <= end:
-        months.append(current)
-        current = month_end(current) + dt.timedelta(days=1)
-    return months
-
-
 # --- Measures, sources and tables ----------------------------------------------------------------
 
 
@@ -170,7 +191,11 @@ class Measure:
     flag: str = ""  # boolean fact column restricting the rows the measure counts
     value: str = ""  # numeric fact column (medians)
     basis: str = "f_person"  # the column whose distinct count decides primary suppression
-    monthly: bool = True
+    monthly: bool = True  # whether a period's table shows it month by month
+    #: Persons counted without DISTINCT: boolean columns marking one row per person and period
+    #: for the whole pilot, per organisation and per territory, each row standing for ``f_n``
+    #: persons (the caseload, see ``_caseload``).
+    firsts: tuple[str, str, str] = ()
 
     @property
     def additive(self) -> bool:
@@ -196,17 +221,48 @@ class Source:
     monthly: bool = True
     extra_dims: tuple[tuple[str, str, Any], ...] = ()  # (dimension, fact column, label)
     unavailable: Any = ""  # why the source may be missing
+    timing: str = Timing.DATED
 
     def dims(self) -> list[tuple[str, str]]:
-        dims = [(MONTH, "f_month")] if self.monthly else []
-        dims += [(ORGANISATION, "f_org"), (TERRITORY, "f_terr")]
+        """The breakdowns of each period (the period itself is always grouped on)."""
+        dims = [(ORGANISATION, "f_org"), (TERRITORY, "f_terr")]
         dims += [(code, column) for code, column, _label in self.extra_dims]
         return dims
 
 
 @dataclass
+class Slice:
+    """One measure over one period of the grid: its total and breakdowns, as cells."""
+
+    total: Cell = field(default_factory=lambda: Cell(None, 0))
+    by_org: dict[int, Cell] = field(default_factory=dict)
+    by_territory: dict[str, Cell] = field(default_factory=dict)
+    extra: dict[str, dict[str, Cell]] = field(default_factory=dict)
+
+    def cells(self):
+        yield self.total
+        for group in (self.by_org, self.by_territory, *self.extra.values()):
+            yield from group.values()
+
+
+@dataclass
+class Series:
+    """One measure over every period it is computed for (the grid, or the chosen period)."""
+
+    measure: Measure
+    source: Source
+    available: bool = True
+    reason: Any = ""
+    slices: dict[Span, Slice] = field(default_factory=dict)
+
+    def cells(self):
+        for piece in self.slices.values():
+            yield from piece.cells()
+
+
+@dataclass
 class MeasureTable:
-    """One measure over a scope: total and breakdowns, as cells."""
+    """One measure over one period: total and breakdowns, as cells (of the protected release)."""
 
     measure: Measure
     source: Source
@@ -243,6 +299,8 @@ class MeasureTable:
 
 @dataclass
 class Publication:
+    """The tables of one period of the grid, cut from the protected release."""
+
     scope: Scope
     tables: dict[str, MeasureTable]
     sources: tuple[Source, ...]
@@ -340,8 +398,73 @@ def _in_pilot_enrolments(scope: Scope):
 
 
 def _caseload(scope: Scope) -> FactQuery:
-    """Enrolments of the period. The three per-person flags are uncorrelated ``IN`` subqueries
-    (PostgreSQL hashes each once) rather than a lookup per row."""
+    """Enrolments, counted in every period of the grid each one overlaps (timing ``SPANS``).
+
+    A person attended from March to October is in the caseload of every month, quarter and
+    year that touches those months. A person with several enrolments must count once per
+    period, and a ``COUNT(DISTINCT)`` over every enrolment and period would sort them all;
+    instead, window functions over the enrolments (ordered by start) mark what to count: an
+    enrolment is the person's first one overlapping a period when every earlier enrolment of
+    the person ended before the period starts (``f_first``; per organisation
+    ``f_first_org``, per territory ``f_first_terr``), and the first one starting in it when
+    the previous one started before it (``f_new_first``...).
+
+    Periods are whole months, so each of those comparisons only needs the *month* of each
+    date: the enrolments are grouped by organisation and months (``f_n`` of them per row)
+    before they meet the grid, so the rows joined stay few however many persons there are,
+    and the counts are sums of ``f_n`` (``Measure.firsts``)."""
+    from sharing.models import Enrolment
+
+    enrolment = connection.ops.quote_name(Enrolment._meta.db_table)
+    partitions = {"": "e.person_id", "_org": "e.person_id, e.organisation_id", "_terr": "e.person_id, o.territory"}
+    windows = ",\n           ".join(
+        f"MAX(COALESCE(e.end_date, 'infinity'::date)) OVER (PARTITION BY {p} ORDER BY e.start_date, e.id "
+        f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS ended{suffix}, "
+        f"LAG(e.start_date) OVER (PARTITION BY {p} ORDER BY e.start_date, e.id) AS started{suffix}"
+        for suffix, p in partitions.items()
+    )
+    columns = ["start_date", "end_date"] + [f"{what}{suffix}" for suffix in partitions for what in ("ended", "started")]
+    months = ",\n           ".join(f"date_trunc('month', x.{c}::timestamp)::date AS {c}" for c in columns)
+    flags = ",\n       ".join(
+        f"(m.ended{suffix} IS NULL OR m.ended{suffix} < g.g_start) AS f_first{suffix}, "
+        f"m.start_date >= g.g_start AND (m.started{suffix} IS NULL OR m.started{suffix} < g.g_start) "
+        f"AS f_new_first{suffix}"
+        for suffix in partitions
+    )
+    sql = f"""
+WITH pilot_grid(g_id, g_start, g_end) AS (VALUES {scope.grid().sql_values()}),
+pilot_orgs AS (
+    SELECT * FROM unnest(%(pilot_orgs)s::bigint[], %(pilot_territories)s::text[]) AS t(org_id, territory)
+),
+enrolments AS (
+    SELECT e.organisation_id, o.territory, e.start_date, e.end_date,
+           {windows}
+    FROM {enrolment} e
+    JOIN pilot_orgs o ON o.org_id = e.organisation_id
+),
+by_month AS (
+    SELECT x.organisation_id, x.territory,
+           {months},
+           COUNT(*) AS f_n
+    FROM enrolments x
+    GROUP BY {", ".join(["x.organisation_id", "x.territory"] + [str(i) for i in range(3, len(columns) + 3)])}
+)
+SELECT m.organisation_id AS f_org, m.territory AS f_terr, g.g_id AS f_period, m.f_n,
+       {flags}
+FROM by_month m
+JOIN pilot_grid g ON m.start_date <= g.g_end AND (m.end_date IS NULL OR m.end_date >= g.g_start)"""
+    params = {"pilot_orgs": scope.org_ids, "pilot_territories": [o.territory for o in scope.organisations]}
+    return FactQuery(sql, params)
+
+
+def _caseload_period(scope: Scope) -> FactQuery:
+    """Enrolments of the chosen period (timing ``PERIOD``), flagged when the person is attended
+    in the period by organisations of at least two kinds of service, and when the person has,
+    on the period's last day (or today), a consent in force or a legal basis of their
+    community without objection. Neither is a sum over shorter periods (a person attended
+    by social services in January and by employment in March is "more than one service" in
+    the quarter and in no month). The per-person conditions are uncorrelated ``IN``
+    subqueries (PostgreSQL hashes each once) rather than a lookup per row."""
     from cases.models import MinimumIncome
     from consent.models import Consent, LegalBasis, Objection
 
@@ -373,9 +496,6 @@ def _caseload(scope: Scope) -> FactQuery:
         f_event=F("pk"),
         f_org=F("organisation_id"),
         f_terr=territory_case(scope, "organisation_id"),
-        f_month=Case(When(start_date__gte=scope.start, then=month_of_date(F("start_date"))),
-                     default=Value(None), output_field=DateField()),
-        f_new=flag(Q(start_date__gte=scope.start)),
         f_multi=flag(Q(person_id__in=several_services)),
         f_basis=flag(Q(person_id__in=consent_in_force) | Q(person_id__in=covered_by_law)),
     )
@@ -583,14 +703,22 @@ DIAGNOSTICS_PENDING = _("No disponible: el módulo de diagnóstico y alertas aú
 
 SOURCES: tuple[Source, ...] = (
     Source(
-        "caseload", _("Personas atendidas"), monthly=True, build=_caseload,
+        "caseload", _("Personas atendidas"), monthly=True, build=_caseload, timing=Timing.SPANS,
         measures=(
             Measure("persons_attended", _("Personas atendidas"), Kind.PERSONS, monthly=False,
+                    firsts=("f_first", "f_first_org", "f_first_terr"),
                     definition=_("Personas con un expediente abierto en alguna organización del piloto en algún "
                                  "momento del periodo.")),
-            Measure("persons_new", _("Personas que inician la atención"), Kind.PERSONS, flag="f_new",
+            Measure("persons_new", _("Personas que inician la atención"), Kind.PERSONS,
+                    firsts=("f_new_first", "f_new_first_org", "f_new_first_terr"),
                     definition=_("Personas cuyo expediente en una organización del piloto se abre en el periodo "
                                  "(por mes de apertura).")),
+        ),
+    ),
+    Source(
+        "caseload_period", _("Personas atendidas en el periodo"), monthly=False, build=_caseload_period,
+        timing=Timing.PERIOD,
+        measures=(
             Measure("persons_multi_service", _("Personas atendidas por más de un servicio"), Kind.PERSONS,
                     flag="f_multi", monthly=False,
                     definition=_("Personas atendidas en el periodo por organizaciones del piloto de al menos dos "
@@ -678,7 +806,7 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         "arope", _("Pobreza infantil (AROPE)"), build=_arope_households, monthly=False,
-        unavailable=DIAGNOSTICS_PENDING,
+        unavailable=DIAGNOSTICS_PENDING, timing=Timing.PERIOD,
         measures=(
             Measure("arope_households_with_minors", _("Hogares con menores en riesgo de pobreza o exclusión (AROPE)"),
                     Kind.EVENTS, basis="f_event", monthly=False,
@@ -710,22 +838,24 @@ MEASURES: dict[str, Measure] = {m.code: m for s in SOURCES for m in s.measures}
 # --- Running a source ----------------------------------------------------------------------------
 
 
-def aggregate_sql(source: Source, fact_sql: str) -> str:
+def aggregate_sql(source: Source, fact_sql: str, grid: Grid) -> str:
     """The GROUPING SETS statement around a source's fact query (no parameters of its own).
 
-    Counts are ``COUNT(DISTINCT ...)``, so an event attributed to several organisations
-    (an alert delivered to two) counts once in the total. A median cannot be distinct, so
-    the facts get two markers: ``f_first`` on one row per event, and ``f_first_terr`` on
-    one row per event and territory; the median of a grouping by organisation reads every
-    row, by territory the rows marked ``f_first_terr``, any other the rows marked
-    ``f_first``."""
+    The rows are first given their periods (``f_period``, the id of a span of ``grid``; see
+    ``Timing``); every grouping set includes the period. Counts are ``COUNT(DISTINCT ...)``,
+    so an event attributed to several organisations (an alert delivered to two) counts once
+    in the total. A median cannot be distinct, so the facts get two markers: ``f_first`` on
+    one row per event and period, and ``f_first_terr`` on one row per event, period and
+    territory; the median of a grouping by organisation reads every row, by territory the
+    rows marked ``f_first_terr``, any other the rows marked ``f_first``."""
     dims = source.dims()
-    sets = ["()"] + [f"(f.{column})" for _, column in dims]
-    if source.monthly:
-        sets += ["(f.f_org, f.f_month)", "(f.f_terr, f.f_month)"]
-    select = [f"GROUPING(f.{column})" for _, column in dims] + [f"f.{column}" for _, column in dims]
+    sets = ["(f.f_period)"] + [f"(f.f_period, f.{column})" for _, column in dims]
+    select = [f"GROUPING(f.{column})" for _, column in dims] + ["f.f_period"] + [f"f.{column}" for _, column in dims]
     medians = False
     for measure in source.measures:
+        if measure.firsts:
+            select += [f"COALESCE(SUM(f.f_n) FILTER (WHERE f.{column}), 0)" for column in measure.firsts]
+            continue
         where = f" FILTER (WHERE f.{measure.flag})" if measure.flag else ""
         select.append(f"COUNT(DISTINCT f.{measure.basis}){where}")
         if measure.kind in (Kind.EVENTS, Kind.COUNT):
@@ -739,13 +869,24 @@ def aggregate_sql(source: Source, fact_sql: str) -> str:
             select.append(f"{ordered} FILTER (WHERE {condition}f.f_first_terr)")
         else:
             select.append("NULL")
-    source_sql = fact_sql
+    if source.timing == Timing.DATED:
+        source_sql = (
+            f"SELECT facts.*, g.g_id AS f_period FROM ({fact_sql}) AS facts "
+            f"JOIN (VALUES {grid.sql_values()}) AS g(g_id, g_start, g_end) "
+            "ON facts.f_month BETWEEN g.g_start AND g.g_end"
+        )
+    elif source.timing == Timing.PERIOD:
+        source_sql = f"SELECT facts.*, 0 AS f_period FROM ({fact_sql}) AS facts"
+    else:
+        source_sql = fact_sql
     if medians:
         source_sql = (
-            "SELECT facts.*, "
-            "ROW_NUMBER() OVER (PARTITION BY facts.f_event ORDER BY facts.f_org) = 1 AS f_first, "
-            "ROW_NUMBER() OVER (PARTITION BY facts.f_event, facts.f_terr ORDER BY facts.f_org) = 1 AS f_first_terr "
-            f"FROM ({fact_sql}) AS facts"
+            "SELECT periods.*, "
+            "ROW_NUMBER() OVER (PARTITION BY periods.f_event, periods.f_period ORDER BY periods.f_org) = 1 "
+            "AS f_first, "
+            "ROW_NUMBER() OVER (PARTITION BY periods.f_event, periods.f_period, periods.f_terr "
+            "ORDER BY periods.f_org) = 1 AS f_first_terr "
+            f"FROM ({source_sql}) AS periods"
         )
     return (
         f"SELECT {', '.join(select)} FROM ({source_sql}) AS f "
@@ -753,26 +894,40 @@ def aggregate_sql(source: Source, fact_sql: str) -> str:
     )
 
 
-def run_source(source: Source, scope: Scope) -> dict[str, MeasureTable]:
-    """One SQL statement: every measure of the source with every breakdown, as unprotected cells."""
-    fact = source.build(scope)
+def run_series(source: Source, scope: Scope, period: Span | None = None) -> dict[str, Series]:
+    """One SQL statement: every measure of the source, for every period of the scope's grid
+    (or, timing ``PERIOD``, for ``period`` only: by default the whole scope), with every
+    breakdown, as unprotected cells."""
+    grid = scope.grid()
+    if source.timing == Timing.PERIOD:
+        spans = [period or grid.top]
+        fact = source.build(scope.of(spans[0]))
+    else:
+        spans = list(grid.spans)
+        fact = source.build(scope)
     if fact is None:
         return {
-            m.code: MeasureTable(measure=m, source=source, available=False, reason=source.unavailable)
+            m.code: Series(measure=m, source=source, available=False, reason=source.unavailable)
             for m in source.measures
         }
     rows = []
     if fact.sql:  # empty when nothing can match (a pilot without organisations)
         with connection.cursor() as cursor:
-            cursor.execute(aggregate_sql(source, fact.sql), fact.params)
+            cursor.execute(aggregate_sql(source, fact.sql, grid), fact.params)
             rows = cursor.fetchall()
     dims = [code for code, _ in source.dims()]
-    tables = {m.code: MeasureTable(measure=m, source=source) for m in source.measures}
+    series = {m.code: Series(measure=m, source=source) for m in source.measures}
     n = len(dims)
     for row in rows:
-        grouping, keys, values = row[:n], row[n:2 * n], list(row[2 * n:])
+        grouping, period_id, keys, values = row[:n], row[n], row[n + 1:2 * n + 1], list(row[2 * n + 1:])
         grouped = {dim: key for dim, g, key in zip(dims, grouping, keys, strict=True) if g == 0}
+        span = spans[period_id]
         for measure in source.measures:
+            if measure.firsts:
+                whole, per_org, per_territory = values.pop(0), values.pop(0), values.pop(0)
+                persons = per_org if ORGANISATION in grouped else per_territory if TERRITORY in grouped else whole
+                _place(series[measure.code].slices.setdefault(span, Slice()), grouped, Cell(persons, persons))
+                continue
             basis = values.pop(0)
             if measure.kind == Kind.MEDIAN_DAYS:
                 every_row, per_event, per_territory = values.pop(0), values.pop(0), values.pop(0)
@@ -784,10 +939,16 @@ def run_source(source: Source, scope: Scope) -> dict[str, MeasureTable]:
                     amount = per_event
             else:
                 amount = values.pop(0)
-            _place(tables[measure.code], grouped, _cell(measure, basis, amount))
-    for table in tables.values():
-        _fill(table, scope)
-    return tables
+            _place(series[measure.code].slices.setdefault(span, Slice()), grouped, _cell(measure, basis, amount))
+    for one in series.values():
+        _fill(one, scope, spans)
+    return series
+
+
+def run_source(source: Source, scope: Scope) -> dict[str, MeasureTable]:
+    """The unprotected tables of the whole scope (for checking the arithmetic and timing it)."""
+    grid = scope.grid()
+    return {code: table_of(one, scope, grid, grid.top) for code, one in run_series(source, scope).items()}
 
 
 def _cell(measure: Measure, basis: int, amount) -> Cell:
@@ -799,26 +960,17 @@ def _cell(measure: Measure, basis: int, amount) -> Cell:
     return Cell(value, int(basis), additive=False)
 
 
-def _place(table: MeasureTable, grouped: dict[str, Any], cell: Cell) -> None:
+def _place(piece: Slice, grouped: dict[str, Any], cell: Cell) -> None:
     keys = set(grouped)
     if not keys:
-        table.total = cell
-    elif keys == {MONTH}:
-        if grouped[MONTH] is not None:
-            table.by_month[grouped[MONTH]] = cell
+        piece.total = cell
     elif keys == {ORGANISATION}:
-        table.by_org[grouped[ORGANISATION]] = cell
+        piece.by_org[grouped[ORGANISATION]] = cell
     elif keys == {TERRITORY}:
-        table.by_territory[grouped[TERRITORY]] = cell
-    elif keys == {ORGANISATION, MONTH}:
-        if grouped[MONTH] is not None:
-            table.org_month.setdefault(grouped[ORGANISATION], {})[grouped[MONTH]] = cell
-    elif keys == {TERRITORY, MONTH}:
-        if grouped[MONTH] is not None:
-            table.territory_month.setdefault(grouped[TERRITORY], {})[grouped[MONTH]] = cell
+        piece.by_territory[grouped[TERRITORY]] = cell
     else:
         [dim] = keys
-        table.extra.setdefault(dim, {})[grouped[dim] if grouped[dim] is not None else ""] = cell
+        piece.extra.setdefault(dim, {})[grouped[dim] if grouped[dim] is not None else ""] = cell
 
 
 def _empty(measure: Measure) -> Cell:
@@ -827,78 +979,114 @@ def _empty(measure: Measure) -> Cell:
     return Cell(0, 0, personal=measure.personal)
 
 
-def _fill(table: MeasureTable, scope: Scope) -> None:
-    """Every month, organisation and territory of the scope gets a cell (zero if nothing)."""
-    measure = table.measure
-    if table.total.value is None and measure.kind != Kind.MEDIAN_DAYS:
-        table.total = _empty(measure)
-    for org in scope.org_ids:
-        table.by_org.setdefault(org, _empty(measure))
-    for territory in scope.territories:
-        table.by_territory.setdefault(territory, _empty(measure))
-    if table.monthly:
-        for month in scope.months:
-            table.by_month.setdefault(month, _empty(measure))
+def _fill(series: Series, scope: Scope, spans: Sequence[Span]) -> None:
+    """Every period, organisation, territory and extra key gets a cell (zero if nothing).
+
+    An alert rule seen in one period is a row, zero or not, of every period: the periods add
+    up key by key."""
+    measure = series.measure
+    keys: dict[str, set[str]] = {dim: set() for dim, _column, _label in series.source.extra_dims}
+    for piece in series.slices.values():
+        for dim, cells in piece.extra.items():
+            keys.setdefault(dim, set()).update(cells)
+    for span in spans:
+        piece = series.slices.setdefault(span, Slice())
+        if piece.total.value is None and measure.kind != Kind.MEDIAN_DAYS:
+            piece.total = _empty(measure)
         for org in scope.org_ids:
-            row = table.org_month.setdefault(org, {})
-            for month in scope.months:
-                row.setdefault(month, _empty(measure))
+            piece.by_org.setdefault(org, _empty(measure))
         for territory in scope.territories:
-            row = table.territory_month.setdefault(territory, {})
-            for month in scope.months:
-                row.setdefault(month, _empty(measure))
-    else:
-        table.by_month, table.org_month, table.territory_month = {}, {}, {}
-    for dim, _column, _label in table.source.extra_dims:
-        table.extra.setdefault(dim, {})
+            piece.by_territory.setdefault(territory, _empty(measure))
+        for dim, dim_keys in keys.items():
+            cells = piece.extra.setdefault(dim, {})
+            for key in dim_keys:
+                cells.setdefault(key, _empty(measure))
 
 
-# --- Disclosure control of a publication ---------------------------------------------------------
-
-
-def groups_for(table: MeasureTable, scope: Scope) -> list[Group]:
-    """The additive relations of one measure's tables: what a reader could subtract."""
-    if not table.measure.additive or not table.measure.personal:
-        return []
-    groups = [
-        Group(list(table.by_org.values()), table.total, "organisations"),
-        Group(list(table.by_territory.values()), table.total, "territories"),
-    ]
-    for territory in scope.territories:
-        members = [table.by_org[o] for o in scope.orgs_in(territory) if o in table.by_org]
-        groups.append(Group(members, table.by_territory[territory], f"organisations in {territory}"))
+def table_of(series: Series, scope: Scope, grid: Grid, span: Span) -> MeasureTable:
+    """The measure's table for one period: the cells of ``span`` and, month by month, of its months."""
+    table = MeasureTable(measure=series.measure, source=series.source, available=series.available,
+                         reason=series.reason)
+    if not series.available:
+        return table
+    piece = series.slices[span]
+    table.total, table.by_org, table.by_territory, table.extra = (
+        piece.total, piece.by_org, piece.by_territory, piece.extra)
     if table.monthly:
-        groups.append(Group(list(table.by_month.values()), table.total, "months"))
-        for org, row in table.org_month.items():
-            groups.append(Group(list(row.values()), table.by_org[org], f"months of {org}"))
-        for territory, row in table.territory_month.items():
-            groups.append(Group(list(row.values()), table.by_territory[territory], f"months of {territory}"))
-        for month, total in table.by_month.items():
-            groups.append(Group([row[month] for row in table.org_month.values()], total, f"organisations {month}"))
-            groups.append(Group([row[month] for row in table.territory_month.values()], total,
-                                f"territories {month}"))
-            for territory in scope.territories:
-                members = [table.org_month[o][month] for o in scope.orgs_in(territory) if o in table.org_month]
-                groups.append(Group(members, table.territory_month[territory][month],
-                                    f"organisations in {territory} {month}"))
-    for dim, cells in table.extra.items():
-        groups.append(Group(list(cells.values()), table.total, dim))
+        months = [(m.start, series.slices[m]) for m in grid.month_spans(span)]
+        table.by_month = {month: one.total for month, one in months}
+        table.org_month = {org: {month: one.by_org[org] for month, one in months} for org in scope.org_ids}
+        table.territory_month = {
+            territory: {month: one.by_territory[territory] for month, one in months}
+            for territory in scope.territories
+        }
+    return table
+
+
+# --- Disclosure control of a release ------------------------------------------------------------
+
+
+def groups_for(series: Series, scope: Scope, grid: Grid) -> list[Group]:
+    """The additive relations of one measure: what a reader could subtract.
+
+    Within each period: organisations → total, territories → total, organisations of a
+    territory → that territory, alert rule (or data category, basis) → total. Across
+    periods, for the total and for every organisation, territory and extra key: the months
+    of a quarter → the quarter, its quarters → a year, the years → the whole pilot (the
+    tree of ``Grid.children``). A series computed for one period only has no relation
+    across periods (its figures are measured on the period's last day)."""
+    if not series.measure.additive or not series.measure.personal:
+        return []
+    groups = []
+    for span, piece in series.slices.items():
+        groups.append(Group(list(piece.by_org.values()), piece.total, f"organisations {span.code}"))
+        groups.append(Group(list(piece.by_territory.values()), piece.total, f"territories {span.code}"))
+        for territory in scope.territories:
+            members = [piece.by_org[o] for o in scope.orgs_in(territory) if o in piece.by_org]
+            groups.append(Group(members, piece.by_territory[territory], f"organisations in {territory} {span.code}"))
+        for dim, cells in piece.extra.items():
+            groups.append(Group(list(cells.values()), piece.total, f"{dim} {span.code}"))
+    for parent, children in grid.children.items():
+        if parent not in series.slices or not all(child in series.slices for child in children):
+            continue
+        whole, parts = series.slices[parent], [series.slices[child] for child in children]
+        name = f"periods of {parent.code}"
+        groups.append(Group([p.total for p in parts], whole.total, name))
+        for org, cell in whole.by_org.items():
+            groups.append(Group([p.by_org[org] for p in parts], cell, f"{name} · {org}"))
+        for territory, cell in whole.by_territory.items():
+            groups.append(Group([p.by_territory[territory] for p in parts], cell, f"{name} · {territory}"))
+        for dim, cells in whole.extra.items():
+            for key, cell in cells.items():
+                groups.append(Group([p.extra[dim][key] for p in parts], cell, f"{name} · {dim} {key}"))
     return groups
 
 
-def protect_tables(tables: dict[str, MeasureTable], scope: Scope) -> None:
-    for table in tables.values():
-        if table.available:
-            protect(list(table.cells()), groups_for(table, scope))
+def protect_series(series: dict[str, Series], scope: Scope) -> None:
+    grid = scope.grid()
+    for one in series.values():
+        if one.available:
+            protect(list(one.cells()), groups_for(one, scope, grid))
 
 
-def publish(scope: Scope, sources: Sequence[Source] = SOURCES) -> Publication:
-    """Every indicator of the scope, protected: one SQL statement per available source."""
-    tables: dict[str, MeasureTable] = {}
+def publish(scope: Scope, sources: Sequence[Source] = SOURCES, *, period: Span | None = None) -> Publication:
+    """Every indicator of ``period`` (a span of the scope's grid; the whole scope by default),
+    cut from the protected release of the whole grid: one SQL statement per available source.
+
+    Every period of the grid is computed and protected together, whichever is asked for, so
+    that the cells of a month are the same (shown or "<5") in the month's own tables, in its
+    quarter's monthly breakdown and in its year's: no two periods can be subtracted to get
+    back a suppressed cell."""
+    grid = scope.grid()
+    span = period or grid.top
+    if span not in grid.spans:
+        raise ValueError(f"{span} is not a period of the grid")
+    series: dict[str, Series] = {}
     for source in sources:
-        tables.update(run_source(source, scope))
-    protect_tables(tables, scope)
-    return Publication(scope=scope, tables=tables, sources=tuple(sources))
+        series.update(run_series(source, scope, span))
+    protect_series(series, scope)
+    tables = {code: table_of(one, scope, grid, span) for code, one in series.items()}
+    return Publication(scope=scope.of(span), tables=tables, sources=tuple(sources))
 
 
 SOURCE_BY_CODE: dict[str, Source] = {s.code: s for s in SOURCES}

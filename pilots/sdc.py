@@ -7,14 +7,24 @@ events, or a median) and the number of distinct persons behind it. The rules:
    zero is published: it rests on nobody. A median resting on fewer than 5 persons
    is suppressed too (a median of one value *is* that value).
 2. **Complementary (secondary) suppression**: published tables carry totals, so a
-   single suppressed cell could be recomputed as "total minus the visible cells".
-   The additive relations of a table are declared as ``Group`` (members and their
-   total). Whenever a group with a visible total has exactly one suppressed member,
-   the next smallest visible non-zero member is suppressed as well; if there is
-   none, the total is suppressed. Groups are revisited until nothing changes, since
-   a suppression in one group (a row) can leave another (a column) with a single
-   suppressed cell.
-3. Every suppressed cell is shown the same way (``SUPPRESSED``), primary or
+   single suppressed cell could be recomputed as "total minus the visible cells", and
+   a suppressed total as "the sum of its visible members". The additive relations of
+   the published tables are declared as ``Group`` (members and their total): a group
+   must never hide exactly one of its cells. Whenever a group with a visible total has
+   exactly one suppressed member, the next smallest visible non-zero member is
+   suppressed as well, or, if there is none, the total; whenever a group's total is
+   suppressed and every member is visible, the smallest visible non-zero member is
+   suppressed. Groups are revisited until nothing changes, since a suppression in one
+   group (a row) can leave another (a column, or a longer period) with a single hidden
+   cell.
+3. **Audit**: hiding a second cell in every group is not always enough, since groups
+   chain (a month is in its quarter, its organisation's row, its territory...) and
+   several relations together can still pin a hidden cell down. So the relations are
+   then solved exactly, as a reader would (Gaussian elimination over the rationals, the
+   hidden cells being the unknowns): while some hidden cell is determined by the visible
+   ones, one more cell of one of its groups (the smallest visible non-zero one) is
+   hidden, and the completion and the audit run again.
+4. Every suppressed cell is shown the same way (``SUPPRESSED``), primary or
    complementary: telling them apart would tell that the complementary one is at
    least 5, and with the group's sum that can pin the primary one down.
 
@@ -25,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 THRESHOLD = 5
 SUPPRESSED = "<5"
@@ -87,26 +98,113 @@ def protect(cells: Iterable[Cell], groups: Iterable[Group]) -> None:
         for cell in (*group.members, group.total):
             if needs_primary_suppression(cell):
                 cell.suppressed = True
-    changed = True
-    while changed:
-        changed = False
-        for group in groups:
-            if _complete_group(group):
-                changed = True
+    while True:
+        changed = True
+        while changed:
+            changed = False
+            for group in groups:
+                if _complete_group(group):
+                    changed = True
+        breakers = [breaker for _cell, breaker in exposed_cells(groups) if breaker is not None]
+        if not breakers:
+            return
+        for cell in breakers:
+            _hide(cell)
 
 
 def _complete_group(group: Group) -> bool:
-    if group.total.suppressed:
-        return False
-    suppressed = [c for c in group.members if c.suppressed]
-    if len(suppressed) != 1:
+    """Hide a second cell of a group that hides exactly one: a member, else the total."""
+    hidden = [c for c in (*group.members, group.total) if c.suppressed]
+    if len(hidden) != 1:
         return False
     candidates = [c for c in group.members if not c.suppressed and c.value]
     if candidates:
-        nearest = min(candidates, key=lambda c: (c.value, c.persons))
-        nearest.suppressed = True
-        nearest.complementary = True
+        _hide(min(candidates, key=lambda c: (c.value, c.persons)))
+    elif not group.total.suppressed:
+        _hide(group.total)
     else:
-        group.total.suppressed = True
-        group.total.complementary = True
+        return False  # a hidden total over members that are all zero: nothing to protect
     return True
+
+
+def _hide(cell: Cell) -> None:
+    cell.suppressed = True
+    cell.complementary = True
+
+
+def exposed_cells(groups: list[Group]) -> list[tuple[Cell, Cell | None]]:
+    """Hidden cells that the groups, read as equations (members minus total is zero), pin
+    down from the visible cells: one per set of connected hidden cells, with the visible
+    cell to hide so that it no longer is (the smallest one of its groups, a non-zero one if
+    there is any; else of the connected set; None if nothing there is visible).
+
+    Only the hidden cells are unknowns, so only the groups holding one are equations; they
+    are solved in independent pieces (hidden cells linked by a group), each brought to
+    reduced row echelon form: a hidden cell is determined when a row holds it alone."""
+    equations = [g for g in groups if any(c.suppressed for c in (*g.members, g.total))]
+    parent: dict[int, Cell] = {}
+
+    def root(cell: Cell) -> Cell:
+        while parent.setdefault(id(cell), cell) is not cell:
+            parent[id(cell)] = parent[id(parent[id(cell)])]
+            cell = parent[id(cell)]
+        return cell
+
+    for group in equations:
+        hidden = [c for c in (*group.members, group.total) if c.suppressed]
+        for cell in hidden[1:]:
+            parent[id(root(cell))] = root(hidden[0])
+    pieces: dict[int, list[Group]] = {}
+    for group in equations:
+        first = next(c for c in (*group.members, group.total) if c.suppressed)
+        pieces.setdefault(id(root(first)), []).append(group)
+    exposed = []
+    for piece in pieces.values():
+        determined = _determined(piece)
+        if determined:
+            cell = determined[0]
+            its_groups = [g for g in piece if cell is g.total or any(cell is m for m in g.members)]
+            exposed.append((cell, _breaker(its_groups) or _breaker(piece)))
+    return exposed
+
+
+def _determined(equations: list[Group]) -> list[Cell]:
+    """The hidden cells a set of equations determines (cells keyed by identity)."""
+    cells: dict[int, Cell] = {}
+    basis: list[tuple[int, dict[int, Fraction]]] = []
+    for group in equations:
+        row: dict[int, Fraction] = {}
+        for cell, sign in [(m, 1) for m in group.members] + [(group.total, -1)]:
+            if cell.suppressed:
+                cells[id(cell)] = cell
+                row[id(cell)] = row.get(id(cell), Fraction(0)) + sign
+        row = {c: v for c, v in row.items() if v}
+        for pivot, base in basis:
+            factor = row.get(pivot)
+            if factor:
+                _subtract(row, base, factor)
+        if not row:
+            continue
+        pivot = next(iter(row))
+        scale = row[pivot]
+        row = {c: v / scale for c, v in row.items()}
+        for _other, base in basis:
+            factor = base.get(pivot)
+            if factor:
+                _subtract(base, row, factor)
+        basis.append((pivot, row))
+    return [cells[pivot] for pivot, row in basis if len(row) == 1]
+
+
+def _subtract(row: dict[int, Fraction], base: dict[int, Fraction], factor: Fraction) -> None:
+    for key, value in base.items():
+        result = row.get(key, Fraction(0)) - factor * value
+        if result:
+            row[key] = result
+        else:
+            row.pop(key, None)
+
+
+def _breaker(groups: list[Group]) -> Cell | None:
+    visible = [c for g in groups for c in (*g.members, g.total) if not c.suppressed]
+    return min(visible, key=lambda c: (not c.value, c.value or 0, c.persons), default=None)

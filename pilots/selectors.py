@@ -1,5 +1,5 @@
-"""Reads for the evaluation pages: which pilots a viewer may open, the scope of a pilot and
-period, and the protected publication the pages, exports and report are built from.
+"""Reads for the evaluation pages: which pilots a viewer may open, the scope and grid of
+periods of a pilot, and the protected publication the pages, exports and report are built from.
 
 Nothing here returns a person: the only rows are pilots, organisations, territories,
 dimension follow-ups and protected aggregate cells.
@@ -31,6 +31,7 @@ from .indicators import (
     publish,
 )
 from .models import Dimension, DimensionFollowUp, Pilot
+from .periods import Span
 
 MAX_MONTHS = 60
 
@@ -99,6 +100,12 @@ def scope_for(*, pilot: Pilot, start: dt.date, end: dt.date, today: dt.date | No
     )
 
 
+def pilot_scope(*, pilot: Pilot, today: dt.date | None = None) -> Scope:
+    """The pilot over every month it has data for: the grid its figures are published on."""
+    start, end = default_period(pilot=pilot, today=today)
+    return scope_for(pilot=pilot, start=start, end=end, today=today)
+
+
 @dataclass
 class Selection:
     """The filter of a page: an organisation, or a territory, or neither."""
@@ -113,13 +120,23 @@ class Selection:
             return scope.territory_labels.get(self.territory, self.territory)
         return _("Todo el piloto")
 
+    @property
+    def code(self) -> str:
+        """The selection in the disclosure log: ``organizacion:12``, ``territorio:24`` or empty."""
+        if self.organisation_id is not None:
+            return f"organizacion:{self.organisation_id}"
+        if self.territory is not None:
+            return f"territorio:{self.territory or '-'}"
+        return ""
 
-def publication_for(*, scope: Scope) -> Publication:
-    return publish(scope)
+
+def publication_for(*, scope: Scope, period: Span | None = None) -> Publication:
+    """The protected tables of ``period`` (a span of the scope's grid; the whole scope by default)."""
+    return publish(scope, period=period)
 
 
-def esf_tables_for(*, scope: Scope) -> list[esf.EsfTable]:
-    return [esf.participants_table(scope), esf.leavers_table(scope)]
+def esf_tables_for(*, scope: Scope, period: Span | None = None) -> list[esf.EsfTable]:
+    return [esf.participants_table(scope, period=period), esf.leavers_table(scope, period=period)]
 
 
 def latest_follow_ups(*, pilot: Pilot) -> list[tuple[str, str, DimensionFollowUp | None]]:

@@ -1,13 +1,13 @@
 """Evaluation pages: aggregates of the pilots, never a person.
 
 Evaluators (and coordinators) open the pilots they may see (``Pilot.objects.visible_to``);
-any other pilot is a 404. Every number comes from the protected publication of
-``pilots.indicators`` / ``pilots.esf``; the filters select cells of it.
+any other pilot is a 404. Every number comes from the protected release of
+``pilots.indicators`` / ``pilots.esf``, computed over the pilot's whole grid of periods; the
+filters (a period of the grid, a territory or an organisation) select cells of it, and the
+pages, the downloads and the report of one filter show the same cells.
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -22,19 +22,17 @@ from sharing.models import Channel
 from . import exports
 from .esf import SEXES
 from .forms import FilterForm, FollowUpForm
-from .indicators import month_end
 from .presentation import build_dashboard
 from .report import pilot_report_pdf
 from .selectors import (
     Selection,
-    available_months,
     esf_tables_for,
     follow_ups_of,
     latest_follow_ups,
     pilot_for,
+    pilot_scope,
     pilots_for,
     publication_for,
-    scope_for,
     viewer_takes_part,
 )
 from .services import aggregate_read_log, follow_up_record
@@ -47,19 +45,17 @@ FORMATS = {"csv": "text/csv; charset=utf-8",
 
 
 def _state(request, pilot_id: int):
-    """The pilot, its filter form, the scope of the chosen period and the selection."""
+    """The pilot, its filter form, the scope of its whole grid, the chosen period and selection."""
     pilot = pilot_for(viewer=request.viewer, pilot_id=pilot_id)
-    months = available_months(pilot=pilot)
-    base = scope_for(pilot=pilot, start=months[0], end=months[-1])
-    form = FilterForm(request.GET or None, months=months, scope=base)
-    start, end = form.period()
-    scope = replace(base, start=start, end=month_end(end))
+    scope = pilot_scope(pilot=pilot)
+    form = FilterForm(request.GET or None, grid=scope.grid(), scope=scope)
     organisation_id, territory = form.selection()
-    return pilot, form, scope, Selection(organisation_id, territory)
+    return pilot, form, scope, form.period(), Selection(organisation_id, territory)
 
 
-def _period_code(scope) -> str:
-    return f"{scope.start:%Y-%m}..{scope.end:%Y-%m}"
+def _what(name: str, span, selection: Selection | None = None) -> str:
+    """What the disclosure log says was read: ``indicadores.csv 2026-01..2026-03 territorio:24``."""
+    return " ".join(part for part in (name, span.code, selection.code if selection else "") if part)
 
 
 @role_required(*EVALUATION_ROLES)
@@ -68,69 +64,79 @@ def home(request):
     return render(request, "pilots/home.html", {"pilots": pilots})
 
 
+def _board(publication, selection: Selection):
+    return build_dashboard(
+        publication, organisation_id=selection.organisation_id, territory=selection.territory,
+        selection_label=selection.label(publication.scope),
+    )
+
+
 @role_required(*EVALUATION_ROLES)
 def dashboard(request, pilot_id: int):
-    pilot, form, scope, selection = _state(request, pilot_id)
-    board = build_dashboard(
-        publication_for(scope=scope), organisation_id=selection.organisation_id, territory=selection.territory,
-        selection_label=selection.label(scope),
-    )
+    pilot, form, scope, period, selection = _state(request, pilot_id)
+    board = _board(publication_for(scope=scope, period=period), selection)
     return render(request, "pilots/dashboard.html", {
-        "pilot": pilot, "form": form, "scope": scope, "board": board, "charts": board.charts(),
+        "pilot": pilot, "form": form, "scope": board.publication.scope, "board": board, "charts": board.charts(),
         "query": form.query_string(), "follow_ups": latest_follow_ups(pilot=pilot), "tab": "dashboard",
     })
 
 
 @role_required(*EVALUATION_ROLES)
 def esf_indicators(request, pilot_id: int):
-    pilot, form, scope, _selection = _state(request, pilot_id)
-    tables = esf_tables_for(scope=scope)
-    aggregate_read_log(viewer=request.viewer, pilot=pilot, what=f"fse {_period_code(scope)}", channel=Channel.WEB,
+    pilot, form, scope, period, _selection = _state(request, pilot_id)
+    tables = esf_tables_for(scope=scope, period=period)
+    aggregate_read_log(viewer=request.viewer, pilot=pilot, what=_what("fse", period), channel=Channel.WEB,
                        request_id=getattr(request, "id", ""), categories=(HEALTH,))
     return render(request, "pilots/esf.html", {
-        "pilot": pilot, "form": form, "scope": scope, "tables": tables, "query": form.query_string(), "tab": "esf",
-        "sexes": SEXES,
+        "pilot": pilot, "form": form, "scope": scope.of(period), "tables": tables, "query": form.query_string(),
+        "tab": "esf", "sexes": SEXES,
     })
 
 
 @role_required(*EVALUATION_ROLES)
 def download(request, pilot_id: int, dataset: str, fmt: str):
+    """The indicators of the dashboard's selection (period, territory or organisation), or the
+    ESF+ tables of the period (whole pilot: an ESF+ operation is not split by organisation)."""
     if dataset not in DATASETS or fmt not in FORMATS:
         raise Http404
-    pilot, _form, scope, _selection = _state(request, pilot_id)
+    pilot, _form, scope, period, selection = _state(request, pilot_id)
     if dataset == "indicadores":
-        publication = publication_for(scope=scope)
-        meta = exports.metadata(scope, pilot, _("Indicadores de evaluación del piloto"))
-        sheets = [exports.indicator_sheet(publication), exports.definitions_sheet(publication)]
+        publication = publication_for(scope=scope, period=period)
+        label = selection.label(publication.scope)
+        meta = exports.metadata(publication.scope, pilot, _("Indicadores de evaluación del piloto"), label)
+        sheets = [exports.indicator_sheet(publication, organisation_id=selection.organisation_id,
+                                          territory=selection.territory),
+                  exports.definitions_sheet(publication)]
         categories: tuple[str, ...] = ()
+        logged = selection
     else:
-        tables = esf_tables_for(scope=scope)
-        meta = exports.metadata(scope, pilot, _("Indicadores comunes FSE+ de participantes"))
+        tables = esf_tables_for(scope=scope, period=period)
+        meta = exports.metadata(scope.of(period), pilot, _("Indicadores comunes FSE+ de participantes"),
+                                _("Todo el piloto (los indicadores FSE+ se informan por operación, no por "
+                                  "organización ni territorio)"))
         sheets = [exports.esf_sheet(tables), exports.definitions_sheet(None, tables)]
         categories = (HEALTH,)
+        logged = None
     content = exports.to_csv(meta, sheets[0]) if fmt == "csv" else exports.to_xlsx(meta, sheets)
-    aggregate_read_log(viewer=request.viewer, pilot=pilot, what=f"{dataset}.{fmt} {_period_code(scope)}",
+    aggregate_read_log(viewer=request.viewer, pilot=pilot, what=_what(f"{dataset}.{fmt}", period, logged),
                        channel=Channel.EXPORT, request_id=getattr(request, "id", ""), categories=categories)
     response = HttpResponse(content, content_type=FORMATS[fmt])
-    filename = f"{pilot.code}-{dataset}-{scope.start:%Y%m}-{scope.end:%Y%m}.{fmt}"
+    filename = f"{pilot.code}-{dataset}-{period.start:%Y%m}-{period.end:%Y%m}.{fmt}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
 @role_required(*EVALUATION_ROLES)
 def report(request, pilot_id: int):
-    pilot, _form, scope, selection = _state(request, pilot_id)
-    board = build_dashboard(
-        publication_for(scope=scope), organisation_id=selection.organisation_id, territory=selection.territory,
-        selection_label=selection.label(scope),
-    )
-    content = pilot_report_pdf(pilot=pilot, dashboard=board, esf_tables=esf_tables_for(scope=scope),
+    pilot, _form, scope, period, selection = _state(request, pilot_id)
+    board = _board(publication_for(scope=scope, period=period), selection)
+    content = pilot_report_pdf(pilot=pilot, dashboard=board, esf_tables=esf_tables_for(scope=scope, period=period),
                                follow_ups=latest_follow_ups(pilot=pilot))
-    aggregate_read_log(viewer=request.viewer, pilot=pilot, what=f"informe.pdf {_period_code(scope)}",
+    aggregate_read_log(viewer=request.viewer, pilot=pilot, what=_what("informe.pdf", period, selection),
                        channel=Channel.EXPORT, request_id=getattr(request, "id", ""), categories=(HEALTH,))
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = (
-        f'inline; filename="{pilot.code}-informe-{scope.start:%Y%m}-{scope.end:%Y%m}.pdf"'
+        f'inline; filename="{pilot.code}-informe-{period.start:%Y%m}-{period.end:%Y%m}.pdf"'
     )
     return response
 

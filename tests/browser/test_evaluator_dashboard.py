@@ -8,7 +8,7 @@ attended and 8 referrals sent; filtered by León, 7 persons and referrals sent "
 
 Elena (evaluadora at the regional office) signs in through the Spanish login page, opens the
 dashboard, sees the Chart.js charts drawn from the local static file (no request leaves the
-live server), filters by territory, downloads the XLSX and follows the PDF report link (the
+live server), filters by territory, downloads the XLSX of that selection and follows the PDF report link (the
 report is served ``inline``, so Chromium shows it in its viewer: the bytes are taken from the
 response as it enters the browser), then opens both files (openpyxl, pypdf): aggregate figures,
 and not one name, surname or DNI/NIE of the seeded persons. A person's record is a 404 for
@@ -330,7 +330,7 @@ def test_the_xlsx_download_and_the_pdf_report_hold_aggregates_and_no_person(
     filter_by_territory(page, "León")
     folder = shots(page, "dashboard-leon").parent
 
-    # XLSX: the protected publication (every breakdown), no person.
+    # XLSX: the protected cells of the dashboard's selection (León), which it names; no person.
     xlsx = _download(page, "Indicadores (XLSX)", folder)
     shots(page, "xlsx-downloaded")
     assert xlsx.name == f"{PILOT_CODE}-indicadores-202510-202611.xlsx"
@@ -339,16 +339,16 @@ def test_the_xlsx_download_and_the_pdf_report_hold_aggregates_and_no_person(
     about = {row[0]: row[1:] for row in workbook["Información"].iter_rows(values_only=True)}
     assert about["Proyecto piloto"][0] == PILOT_NAME
     assert about["Periodo"][0] == "01/10/2025 – 30/11/2026"
+    assert about["Selección"][0] == "León"
     rows = list(workbook["Indicadores"].iter_rows(values_only=True))
     assert rows[0] == ("Código", "Indicador", "Desglose", "Valor del desglose", "Valor")
     values = {(code, breakdown, key or ""): value
               for code, _label, breakdown, key, value in rows[1:]}
-    assert values[("persons_attended", "Total", "")] == 19
-    assert values[("persons_attended", "Territorio", "León")] == 7
-    assert values[("persons_attended", "Territorio", "Valladolid")] == 12
+    assert values[("persons_attended", "Total", "")] == 7
     assert values[("persons_attended", "Organización", LEON_CENTRE)] == 7
-    assert values[("referrals_sent", "Total", "")] == 8
-    assert values[("referrals_sent", "Territorio", "León")] == SUPPRESSED
+    assert values[("referrals_sent", "Total", "")] == SUPPRESSED
+    assert values[("referrals_sent", "Organización", LEON_CENTRE)] == SUPPRESSED
+    assert not [key for _code, _breakdown, key in values if "Valladolid" in key], "only León's cells"
     workbook_text = "\n".join(str(value) for sheet in workbook
                               for row in sheet.iter_rows(values_only=True)
                               for value in row if value is not None)

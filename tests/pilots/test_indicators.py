@@ -103,6 +103,52 @@ def test_persons_attended_by_more_than_one_service(scope, caseload, social_servi
     assert values(table.by_org) == {social_services_centre.pk: 5, employment_office.pk: 5}
 
 
+def test_the_caseload_of_every_period_of_the_grid_comes_out_of_one_statement(
+    scope, social_services_centre, employment_office, leon_centre, django_assert_num_queries,
+):
+    """A person attended from 3 February to 20 April (and by the employment office in March) is
+    in the caseload of February, March, April, both quarters and the half-year, once in each;
+    new in February, and at the employment office in March."""
+    from pilots.indicators import SOURCE_BY_CODE, run_series
+    from pilots.periods import Span, month_end
+
+    [person] = persons(1)
+    enrol_on(person, social_services_centre, dt.date(2026, 2, 3), dt.date(2026, 4, 20))
+    enrol_on(person, employment_office, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    enrol_on(person, social_services_centre, dt.date(2026, 4, 25), dt.date(2026, 5, 2))  # again: still one
+    with django_assert_num_queries(1):
+        series = run_series(SOURCE_BY_CODE["caseload"], scope)
+
+    def months(first, last):
+        return Span(dt.date(2026, first, 1), month_end(dt.date(2026, last, 1)))
+
+    def values(code):
+        return {(s.start.month, s.end.month): p.total.value for s, p in series[code].slices.items() if p.total.value}
+
+    assert values("persons_attended") == {(2, 2): 1, (3, 3): 1, (4, 4): 1, (5, 5): 1, (1, 3): 1, (4, 6): 1,
+                                          (1, 6): 1}
+    assert values("persons_new") == {(2, 2): 1, (3, 3): 1, (4, 4): 1, (1, 3): 1, (4, 6): 1, (1, 6): 1}
+    q1, q2 = series["persons_attended"].slices[months(1, 3)], series["persons_attended"].slices[months(4, 6)]
+    assert (q1.by_org[social_services_centre.pk].value, q1.by_org[employment_office.pk].value) == (1, 1)
+    assert (q2.by_org[social_services_centre.pk].value, q2.by_org[employment_office.pk].value) == (1, 0)
+    assert q1.by_territory["47"].value == 1  # two enrolments in Valladolid, one person
+
+
+def test_more_than_one_service_is_counted_over_the_chosen_period_only(scope, social_services_centre,
+                                                                      employment_office):
+    """Social services in January, employment in March: two services in the first quarter, in no month."""
+    from pilots.periods import Span
+
+    for p in persons(5):
+        enrol_on(p, social_services_centre, dt.date(2026, 1, 5), dt.date(2026, 1, 25))
+        enrol_on(p, employment_office, dt.date(2026, 3, 5), dt.date(2026, 3, 25))
+    quarter = Span(dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+    assert publish(scope, period=quarter).table("persons_multi_service").total.shown == 5
+    for month in (1, 3):
+        span = Span(dt.date(2026, month, 1), dt.date(2026, month, 31))
+        assert publish(scope, period=span).table("persons_multi_service").total.shown == 0
+
+
 def test_two_organisations_of_the_same_service_are_one_service(scope, social_services_centre, leon_centre):
     for p in persons(5):
         enrol_on(p, social_services_centre, dt.date(2026, 2, 1))

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 EVALUATION_NAMESPACE = "evaluation"
 NON_PERSONAL_IDENTIFIERS = {"resource_id"}  # the resource catalogue: programmes, not persons
-PERIOD = {"desde": "2026-01", "hasta": "2026-06"}
+PERIOD = {"periodo": "2026"}
 
 
 def patterns(resolver: URLResolver, prefix: str = "", namespaces: tuple[str, ...] = ()):

@@ -8,7 +8,12 @@ the total is suppressed too.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
+from pilots import sdc
 from pilots.sdc import SUPPRESSED, Cell, Group, protect
+
+from .attacker import _solve
 
 
 def counts(*values: int) -> list[Cell]:
@@ -122,3 +127,90 @@ def test_what_is_shown_is_never_the_value_of_a_suppressed_cell():
     texts = [c.as_text() for c in members]
     assert texts.count(SUPPRESSED) == 2
     assert "1" not in texts
+
+
+def test_a_hidden_total_whose_members_are_all_shown_is_their_sum_so_a_member_is_hidden_too():
+    """The territory of Valladolid was hidden to protect León (territories → pilot); its
+    organisations, all shown, would add up to it, and León would be the pilot minus that sum."""
+    s, e, n, leon = counts(6, 9, 0, 3)
+    valladolid, leon_territory, pilot = Cell(15, 15), Cell(3, 3), Cell(18, 18)
+    territories = Group([valladolid, leon_territory], pilot)
+    in_valladolid, in_leon = Group([s, e, n], valladolid), Group([leon], leon_territory)
+    protect([s, e, n, leon, valladolid, leon_territory, pilot], [territories, in_valladolid, in_leon])
+    assert valladolid.suppressed and leon_territory.suppressed
+    assert s.suppressed and not e.suppressed  # the smallest non-zero organisation of Valladolid
+    for group in (territories, in_valladolid, in_leon):
+        assert sum(c.suppressed for c in (*group.members, group.total)) != 1, group.name
+
+
+def test_no_group_is_left_hiding_exactly_one_cell():
+    """Months of two quarters and the half-year, by two organisations: rows, columns and periods."""
+    months = {org: counts(*values) for org, values in {"S": (6, 0, 2, 7, 9, 5), "L": (0, 3, 0, 0, 8, 6)}.items()}
+    by_month = [Cell(a.value + b.value, a.value + b.value) for a, b in zip(months["S"], months["L"], strict=True)]
+
+    def total(cells):
+        return Cell(sum(c.value for c in cells), sum(c.value for c in cells))
+
+    quarters = {org: [total(cells[:3]), total(cells[3:])] for org, cells in months.items()}
+    quarter_totals = [total(by_month[:3]), total(by_month[3:])]
+    halves = {org: total(cells) for org, cells in months.items()}
+    half = total(by_month)
+    groups = [Group([months["S"][i], months["L"][i]], by_month[i]) for i in range(6)]
+    groups += [Group([quarters["S"][q], quarters["L"][q]], quarter_totals[q]) for q in range(2)]
+    groups.append(Group([halves["S"], halves["L"]], half))
+    for org in ("S", "L"):
+        groups += [Group(months[org][:3], quarters[org][0]), Group(months[org][3:], quarters[org][1]),
+                   Group(quarters[org], halves[org])]
+    groups += [Group(by_month[:3], quarter_totals[0]), Group(by_month[3:], quarter_totals[1]),
+               Group(quarter_totals, half)]
+    cells = [*months["S"], *months["L"], *by_month, *quarters["S"], *quarters["L"], *quarter_totals,
+             halves["S"], halves["L"], half]
+    protect(cells, groups)
+    assert months["S"][2].suppressed and months["L"][1].suppressed
+    for group in groups:
+        assert sum(c.suppressed for c in (*group.members, group.total)) != 1, group
+
+
+def table_with_margins(values: list[list[int]]) -> tuple[list[Cell], list[Group], list[list[Cell]]]:
+    cells = [[Cell(v, v) for v in row] for row in values]
+    rows = [Cell(sum(row), sum(row)) for row in values]
+    columns = [Cell(sum(col), sum(col)) for col in zip(*values, strict=True)]
+    total = Cell(sum(map(sum, values)), sum(map(sum, values)))
+    groups = [Group(cells[i], rows[i]) for i in range(len(rows))]
+    groups += [Group([row[j] for row in cells], columns[j]) for j in range(len(columns))]
+    groups += [Group(rows, total), Group(columns, total)]
+    return [c for row in cells for c in row] + rows + columns + [total], groups, cells
+
+
+def pinned(groups: list[Group]) -> list[tuple[int, Fraction]]:
+    """What a reader solving every relation gets back: (value, recomputed value) of hidden cells."""
+    names = {}
+    equations = []
+    for group in groups:
+        row, constant = {}, Fraction(0)
+        for cell, sign in [(m, 1) for m in group.members] + [(group.total, -1)]:
+            if cell.suppressed:
+                names[id(cell)] = cell
+                row[id(cell)] = row.get(id(cell), 0) + sign
+            else:
+                constant += sign * cell.value
+        if row:
+            equations.append((row, -constant))
+    return [(names[key].value, value) for key, value in _solve(equations).items()]
+
+
+def test_relations_chained_through_a_table_are_solved_and_broken(monkeypatch):
+    """Every row and column hides 0 or at least 2 cells, yet the relations together pin one
+    "1" down; the audit hides one more cell."""
+    values = [[12, 12, 1], [0, 9, 6], [0, 1, 1]]
+    cells, groups, grid = table_with_margins(values)
+    monkeypatch.setattr(sdc, "exposed_cells", lambda groups: [])  # completion alone
+    protect(cells, groups)
+    assert all(sum(c.suppressed for c in (*g.members, g.total)) != 1 for g in groups)
+    assert (1, 1) in pinned(groups)
+    monkeypatch.undo()
+
+    cells, groups, grid = table_with_margins(values)
+    protect(cells, groups)
+    assert pinned(groups) == []
+    assert grid[0][2].suppressed and grid[2][2].suppressed  # the primary cells stay hidden

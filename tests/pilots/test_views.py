@@ -25,7 +25,7 @@ from .conftest import enrol_on, persons
 
 pytestmark = pytest.mark.django_db
 
-PERIOD = {"desde": "2026-01", "hasta": "2026-06"}
+PERIOD = {"periodo": "2026-T1"}  # January–March 2026: a period of the grid
 
 
 def pages(pilot: Pilot) -> list[str]:
@@ -153,12 +153,13 @@ def test_the_organisation_filter_shows_that_organisation_s_cells(client_for, eva
     assert response.context["board"].selection_label == "CEAS Valladolid Centro"
 
 
-def test_a_period_ending_before_it_starts_is_explained_and_the_whole_period_is_shown(client_for, evaluator, world):
+def test_a_free_range_of_months_is_explained_and_the_whole_pilot_is_shown(client_for, evaluator, world):
     response = client_for(evaluator).get(reverse("evaluation:dashboard", args=[world.pk]),
-                                         {"desde": "2026-06", "hasta": "2026-01"})
+                                         {"desde": "2026-01", "hasta": "2026-04"})
     assert response.status_code == 200
-    assert "El mes inicial no puede ser posterior al mes final." in response.content.decode()
+    assert "Los datos se publican por mes, trimestre o año naturales" in response.content.decode()
     assert response.context["scope"].start == world.start_date.replace(day=1)
+    assert "desde" not in response.context["query"]
 
 
 def test_an_organisation_outside_the_chosen_territory_is_explained(client_for, evaluator, world, leon_centre):
@@ -168,9 +169,22 @@ def test_an_organisation_outside_the_chosen_territory_is_explained(client_for, e
 
 
 def test_a_month_outside_the_pilot_is_refused(client_for, evaluator, world):
-    response = client_for(evaluator).get(reverse("evaluation:dashboard", args=[world.pk]),
-                                         {"desde": "2019-01", "hasta": "2026-06"})
-    assert response.context["form"].errors["desde"]
+    response = client_for(evaluator).get(reverse("evaluation:dashboard", args=[world.pk]), {"periodo": "2019-01"})
+    assert response.context["form"].errors["periodo"]
+    assert response.context["scope"].start == world.start_date.replace(day=1)
+
+
+def test_the_period_filter_offers_months_quarters_years_and_the_whole_pilot(client_for, evaluator, world):
+    response = client_for(evaluator).get(reverse("evaluation:dashboard", args=[world.pk]), PERIOD)
+    html = response.content.decode()
+    for text in ('<optgroup label="Años">', '<optgroup label="Trimestres">', '<optgroup label="Meses">',
+                 '<option value="piloto">Todo el piloto (octubre 2025 – ', '<option value="2025">Año 2025 '
+                 '(octubre–diciembre)</option>', '<option value="2026-T1" selected>Trimestre 1 de 2026 '
+                 '(enero–marzo)</option>', '<option value="2026-02">Febrero 2026</option>'):
+        assert text in html, text
+    scope = response.context["scope"]
+    assert (scope.start, scope.end) == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+    assert "Periodo: 01/01/2026 – 31/03/2026" in html
 
 
 # --- Downloads and report ---------------------------------------------------------------------------
@@ -180,7 +194,7 @@ def test_the_indicator_csv_is_a_spanish_spreadsheet_with_suppressed_cells(client
     response = client_for(evaluator).get(reverse("evaluation:download", args=[world.pk, "indicadores", "csv"]),
                                          PERIOD)
     assert response["Content-Type"].startswith("text/csv")
-    assert 'attachment; filename="piloto-valladolid-leon-indicadores-202601-202606.csv"' == \
+    assert 'attachment; filename="piloto-valladolid-leon-indicadores-202601-202603.csv"' == \
         response["Content-Disposition"]
     text = response.content.decode("utf-8-sig")
     assert "persons_attended;Personas atendidas;Total;;15" in text
@@ -203,6 +217,86 @@ def test_the_xlsx_downloads_open_and_carry_the_same_cells(client_for, evaluator,
     assert rows[("persons_attended", "Territorio", "León")] == "<5"
 
 
+def csv_rows(response) -> tuple[dict, list[list[str]]]:
+    """(metadata by first column, data rows) of a CSV download."""
+    lines = response.content.decode("utf-8-sig").split("\r\n")
+    blank = lines.index("")
+    meta = {line.split(";")[0]: line.split(";", 1)[1] for line in lines[1:blank] if ";" in line}
+    return meta, [line.split(";") for line in lines[blank + 2:] if line]
+
+
+def test_the_csv_of_a_territory_holds_that_territory_and_says_so(client_for, evaluator, world, leon_centre):
+    client = client_for(evaluator)
+    url = reverse("evaluation:download", args=[world.pk, "indicadores", "csv"])
+    meta, rows = csv_rows(client.get(url, {**PERIOD, "territorio": "24"}))
+    assert meta["Selección"] == "León" and meta["Periodo"] == "01/01/2026 – 31/03/2026"
+    attended = {(r[2], r[3]): r[4] for r in rows if r[0] == "persons_attended"}
+    assert attended == {("Total", ""): "<5", ("Organización", "CEAS León Oeste"): "<5"}
+    new = {(r[2], r[3]): r[4] for r in rows if r[0] == "persons_new"}
+    assert new[("Total", "")] == "<5" and new[("Mes", "03/2026")] == "<5" and new[("Mes", "02/2026")] == "0"
+    assert ("Organización y mes", "CEAS León Oeste · 03/2026") in new
+    text = "\n".join(";".join(r) for r in rows)
+    assert "Valladolid" not in text  # neither the other territory nor its organisations
+    assert {r[2] for r in rows} <= {"Total", "Mes", "Organización", "Organización y mes"}
+    whole_meta, whole = csv_rows(client.get(url, PERIOD))
+    assert whole_meta["Selección"] == "Todo el piloto"
+    assert ["persons_attended", "Personas atendidas", "Total", "", "15"] in whole
+
+
+def test_the_xlsx_of_an_organisation_holds_that_organisation_and_says_so(client_for, evaluator, world,
+                                                                        social_services_centre):
+    from openpyxl import load_workbook
+
+    response = client_for(evaluator).get(reverse("evaluation:download", args=[world.pk, "indicadores", "xlsx"]),
+                                         {**PERIOD, "organizacion": social_services_centre.pk})
+    workbook = load_workbook(io.BytesIO(response.content))
+    about = {row[0]: row[1] for row in workbook["Información"].iter_rows(values_only=True)}
+    assert about["Selección"] == "CEAS Valladolid Centro"
+    assert about["Periodo"] == "01/01/2026 – 31/03/2026"
+    rows = list(workbook["Indicadores"].iter_rows(min_row=2, values_only=True))
+    attended = {(r[2], r[3]): r[4] for r in rows if r[0] == "persons_attended"}
+    assert attended == {("Total", None): 7}
+    new = {(r[2], r[3]): r[4] for r in rows if r[0] == "persons_new"}
+    assert new == {("Total", None): 7, ("Mes", "01/2026"): 0, ("Mes", "02/2026"): 7, ("Mes", "03/2026"): 0}
+    assert {r[2] for r in rows} <= {"Total", "Mes"}
+    assert not any("León" in str(value) or "Oficina" in str(value) for r in rows for value in r)
+
+
+def test_the_downloads_carry_the_dashboard_s_selection_in_their_links(client_for, evaluator, world):
+    response = client_for(evaluator).get(reverse("evaluation:dashboard", args=[world.pk]),
+                                         {**PERIOD, "territorio": "24"})
+    html = response.content.decode()
+    for name in ("indicadores/csv", "indicadores/xlsx"):
+        dataset, fmt = name.split("/")
+        link = reverse("evaluation:download", args=[world.pk, dataset, fmt])
+        assert f'href="{link}?periodo=2026-T1&amp;territorio=24"' in html, name
+
+
+def test_the_esf_download_says_it_is_the_whole_pilot_whatever_the_filter(client_for, evaluator, world):
+    response = client_for(evaluator).get(reverse("evaluation:download", args=[world.pk, "fse", "csv"]),
+                                         {**PERIOD, "territorio": "24"})
+    meta, rows = csv_rows(response)
+    assert meta["Selección"].startswith("Todo el piloto (los indicadores FSE+ se informan por operación")
+    total = next(r for r in rows if r[1] == "total")
+    assert total[-2] == "15"  # every participant of the quarter, not León's
+
+
+def test_a_territory_alone_in_the_address_selects_it_over_the_whole_pilot(client_for, evaluator, world):
+    response = client_for(evaluator).get(reverse("evaluation:dashboard", args=[world.pk]), {"territorio": "24"})
+    assert response.context["board"].selection_label == "León"
+    assert response.context["scope"].start == world.start_date.replace(day=1)
+
+
+def test_downloads_log_their_selection(client_for, evaluator, world, leon_centre):
+    client = client_for(evaluator)
+    client.get(reverse("evaluation:download", args=[world.pk, "indicadores", "xlsx"]),
+               {**PERIOD, "organizacion": leon_centre.pk})
+    client.get(reverse("evaluation:report", args=[world.pk]), {**PERIOD, "territorio": "24"})
+    bases = set(DisclosureLogEntry.objects.filter(event=DisclosureLogEntry.Event.EXPORT).values_list("basis", flat=True))
+    assert bases == {f"agregado:piloto:{world.pk}:indicadores.xlsx 2026-01..2026-03 organizacion:{leon_centre.pk}",
+                     f"agregado:piloto:{world.pk}:informe.pdf 2026-01..2026-03 territorio:24"}
+
+
 def test_the_report_is_a_pdf(client_for, evaluator, world):
     response = client_for(evaluator).get(reverse("evaluation:report", args=[world.pk]), PERIOD)
     assert response["Content-Type"] == "application/pdf"
@@ -216,7 +310,7 @@ def test_downloads_and_reports_leave_a_trace_without_a_person(client_for, evalua
     exported = DisclosureLogEntry.objects.get(event=DisclosureLogEntry.Event.EXPORT)
     assert exported.person_id is None and exported.user_id == evaluator.pk
     assert exported.purpose == "evaluacion" and exported.level == "aggregate"
-    assert exported.basis == f"agregado:piloto:{world.pk}:indicadores.csv 2026-01..2026-06"
+    assert exported.basis == f"agregado:piloto:{world.pk}:indicadores.csv 2026-01..2026-03"
     special = DisclosureLogEntry.objects.get(event=DisclosureLogEntry.Event.SPECIAL_READ)
     assert special.person_id is None and special.category == "salud"
 
