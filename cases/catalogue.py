@@ -1,8 +1,10 @@
 """The field catalogue: every field of the record belongs to a category.
 
-``FIELDS`` maps each model of the record to its fields and their category. A new
-field that is not declared here fails the catalogue test
-(``tests/cases/test_catalogue.py``), so it cannot reach a page unclassified. The
+``FIELDS`` maps each model of the record to its fields and their category: the models of
+``cases`` and the record models of ``diagnostics`` (assessments, screenings and their
+answers), so there is one catalogue, synced to ``sharing.CatalogueField``. A new field
+that is not declared here fails the catalogue tests (``tests/cases/test_catalogue.py``,
+``tests/diagnostics/test_catalogue.py``), so it cannot reach a page unclassified. The
 bookkeeping fields that every service entry carries (who recorded it, when, its
 version and origin block) are in ``ENTRY_METADATA``: they describe the entry and
 are shown with the entry's own category.
@@ -63,6 +65,15 @@ FIELDS: dict[str, dict[str, str]] = {
     # diary, the one category every service records.
     "cases.Attachment": {f: "atenciones" for f in (*ENTRY_METADATA, "category", *ATTACHMENT_FIELDS, "file",
                                                    "content_type")},
+    # The answers and area results of an exclusion assessment belong to its category. Alerts and their
+    # deliveries are derived (texts decided per recipient, decision 0007) and are not record categories;
+    # instruments and alert rules are configuration, not person data.
+    "diagnostics.ExclusionAnswer": {
+        f: "exclusion_social" for f in ("id", "assessment", "item", "present", "score")
+    },
+    "diagnostics.ExclusionAreaResult": {
+        f: "exclusion_social" for f in ("id", "assessment", "area", "score", "level")
+    },
 }
 
 _SECTION_FIELDS: dict[str, tuple[str, ...]] = {
@@ -85,6 +96,18 @@ _SECTION_FIELDS: dict[str, tuple[str, ...]] = {
     "cases.CompanyIntermediation": ("date", "company", "position", "outcome"),
     "cases.ChildPovertyDetection": ("detected_on", "minors_affected", "description"),
     "cases.DiaryEntry": ("kind", "happened_at", "demand", "assessment", "resource", "notes"),
+    # diagnostics: the instrument assessments and the employability diagnosis and screening are
+    # service entries of the record like the sections above (their category is the model's CATEGORY).
+    "diagnostics.ExclusionAssessment": ("instrument", "assessed_on", "total_score", "level", "notes"),
+    "diagnostics.EmployabilityAssessment": (
+        "assessed_on", "level", "suggested_level", "months_unemployed", "education_level", "occupation", "age",
+        "languages", "driving_licence", "months_worked_last_two_years", "factors",
+    ),
+    "diagnostics.BasicEmployabilityScreening": (
+        "screened_on", "has_work_experience", "completed_compulsory_education", "speaks_spanish",
+        "available_for_work", "has_driving_licence", "basic_digital_skills", "result", "refer_to_employment",
+        "notes",
+    ),
 }
 
 

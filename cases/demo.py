@@ -87,6 +87,9 @@ SYNTHETIC_LAST_DNI = 99_999_999
 SOCIAL, EMPLOYMENT, THIRD_SECTOR = ServiceKind.SOCIAL, ServiceKind.EMPLOYMENT, ServiceKind.THIRD_SECTOR
 SHARING_PURPOSES = [Purpose.ASSESSMENT, Purpose.REFERRAL, Purpose.ITINERARY, Purpose.FOLLOW_UP,
                     Purpose.CASE_CONFERENCE]
+#: Half of the usual consents also authorise "prevención (alertas)", so that an alert on a risk
+#: seen by one service can reach the other services that attend the person (decision 0007).
+PREVENTION_PURPOSES = [*SHARING_PURPOSES, Purpose.PREVENTION]
 
 
 class DemoWorldError(Exception):
@@ -1023,7 +1026,8 @@ class _WorldBuilder:
             attended = self.attends(holder, employment) or self.attends(holder, ngo)
             if demo.index not in special and attended:
                 recent = max(self.since(holder, social), self.today - dt.timedelta(days=600))
-                self._consent(holder, social, given_on=self._after(recent))
+                self._consent(holder, social, given_on=self._after(recent),
+                              purposes=PREVENTION_PURPOSES if demo.index % 2 == 0 else None)
             self._special_consent(demo, social, ngo)
 
     def _special_consent(self, demo: DemoHousehold, social: Organisation, ngo: Organisation) -> None:
@@ -1280,10 +1284,11 @@ INSERT INTO consent_consent (person_id, grantor, representative_name, representa
                              supersedes_id, recorded_by_id, recorded_by_org_id, recorded_at)
 SELECT c.person_id, 'person', '', '', '', c.given_on, c.given_on, c.given_on + 730,
        ARRAY['social', 'employment']::varchar[], true, '{}'::varchar[], ARRAY['salud']::varchar[],
-       %(purposes)s::varchar[], %(legal_basis)s, %(notice)s, '', '', '', NULL, c.user_id, c.org_id,
+       CASE WHEN mod(c.num, 2) = 0 THEN %(prevention_purposes)s::varchar[] ELSE %(purposes)s::varchar[] END,
+       %(legal_basis)s, %(notice)s, '', '', '', NULL, c.user_id, c.org_id,
        (c.given_on + time '11:00') AT TIME ZONE %(timezone)s
 FROM (
-    SELECT e.person_id, e.user_id, e.org_id,
+    SELECT e.num, e.person_id, e.user_id, e.org_id,
            CASE WHEN mod(e.num, 10) = 9 THEN %(today)s::date - (800 + mod(e.num, 300))::int
                 ELSE %(today)s::date - mod(e.num, 700)::int END AS given_on
     FROM seed_enrolment e WHERE e.kind = 'social' AND e.adult AND mod(e.num, 5) <> 0
@@ -1329,6 +1334,7 @@ def _synthetic_parameters(*, count: int, first: int, today: dt.date) -> dict:
         "social_demand": DIARY_TEXTS[SOCIAL][0], "employment_demand": DIARY_TEXTS[EMPLOYMENT][0],
         "ngo_demand": DIARY_TEXTS[THIRD_SECTOR][0],
         "purposes": [str(p) for p in SHARING_PURPOSES], "notice": PRIVACY_NOTICE_VERSION,
+        "prevention_purposes": [str(p) for p in PREVENTION_PURPOSES],
         "legal_basis": Consent._meta.get_field("legal_basis_refs").default,
         "permission": Permission.objects.get(content_type__app_label="cases", codename="view_person").pk,
     }

@@ -2,10 +2,13 @@
 
 Staff read it at /espacio/personas/<id>/, NGO technicians at /portal/personas/<id>/;
 each space answers only its own roles (anyone else: 404). Everything the page shows of
-the person's data comes from ``sharing.record.record_for``: ``record_page`` only
-arranges that filtered view for reading (household and minors, benefits map, diary,
-categories by service, attachments) and adds what is not person data but metadata of
-the sharing itself (the consents, the reference professionals of the basic sheet).
+the person's data comes from ``sharing.record.record_for``, with the diagnostics entries
+(assessments, screenings) merged in on the same decisions by
+``diagnostics.record.record_with_diagnostics``: ``record_page`` only arranges that
+filtered view for reading (household and minors, benefits map, diary, categories by
+service, attachments, the profiling proposal computed from what is shown) and adds what
+is not person data but metadata of the sharing itself (the consents, the reference
+professionals of the basic sheet).
 
 Writes go through ``cases.services`` (sections, basic sheet, optimistic locking) and
 ``cases.attachments`` (documents); a stale form is shown again with what the user typed
@@ -32,13 +35,16 @@ from django.utils.translation import gettext_lazy
 
 from consent.models import Consent, ConsentState
 from consent.purposes import Purpose
+from diagnostics.profiling import Profile
+from diagnostics.record import ENTRY_MODELS as DIAGNOSTICS_MODELS
+from diagnostics.record import profile_of, record_with_diagnostics, recording_actions
 from ris.accounts.access import role_required
 from ris.accounts.models import Role
 from ris.accounts.viewer import Viewer
 from sharing.categories import BY_CODE, COMMON, EMPLOYMENT, SOCIAL, THIRD_SECTOR
 from sharing.models import Channel
 from sharing.policy import FULL, INDICATOR, Facts
-from sharing.record import SERVICE_LABELS, CategoryView, RecordView, record_for, visible_person
+from sharing.record import SERVICE_LABELS, CategoryView, RecordView, visible_person
 
 from . import services
 from .attachments import attachment_categories, attachment_for_download, attachment_upload
@@ -68,8 +74,10 @@ DIARY = "atenciones"
 LEVEL_LABELS = {FULL: gettext_lazy("Información completa"), INDICATOR: gettext_lazy("Solo indicador")}
 
 def _model_by_type() -> dict[tuple[str, str], type[ServiceEntry]]:
-    """(category, entry type as the record names it in the active language) → section model."""
-    return {(model.CATEGORY, str(model._meta.verbose_name)): model for model in SECTION_MODELS}
+    """(category, entry type as the record names it in the active language) → section model (the
+    diagnostics entries merged into the record too)."""
+    return {(model.CATEGORY, str(model._meta.verbose_name)): model
+            for model in (*SECTION_MODELS, *DIAGNOSTICS_MODELS)}
 
 
 def _request_id(request) -> str:
@@ -142,6 +150,17 @@ def _amount_text(value) -> str:
     return f"{whole.replace(',', '.')},{cents} €"
 
 
+def _number_text(value) -> str:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    text = f"{number:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
 def _size_text(size) -> str:
     size = int(size or 0)
     if size >= 1_048_576:
@@ -163,12 +182,16 @@ def _field_view(model: type[models.Model] | None, item: dict) -> dict:
             model_field = None
     if isinstance(model_field, models.DateField) and not getattr(model_field, "choices", None):
         out.update(text=_date_text(value), machine=str(value), tag="time")
-    elif isinstance(model_field, models.DecimalField):
+    elif isinstance(model_field, models.DecimalField) and "€" in str(model_field.verbose_name):
         out.update(text=_amount_text(value), machine=str(value), tag="data")
+    elif isinstance(model_field, models.DecimalField):  # a score, not an amount
+        out.update(text=_number_text(value), machine=str(value), tag="data")
     elif isinstance(model_field, models.BooleanField):
         out["text"] = _("Sí") if value else _("No")
     elif model is Attachment and name == "size":
         out["text"] = _size_text(value)
+    elif isinstance(display, list):
+        out["text"] = ", ".join(str(v) for v in display)
     else:
         out["text"] = str(display)
     return out
@@ -193,6 +216,7 @@ def _entry_view(category: str, entry: dict, *, editable: bool, models_by_type: d
     document = bool(entry.get("document"))
     models_by_type = models_by_type if models_by_type is not None else _model_by_type()
     model = Attachment if document else models_by_type.get((category, entry["type"]))
+    section = model is not None and not document and model in SECTION_MODELS  # diagnostics: not edited
     return {
         "kind": "document" if document else "entry",
         "id": entry["id"],
@@ -201,8 +225,9 @@ def _entry_view(category: str, entry: dict, *, editable: bool, models_by_type: d
         "recorded_at": entry["recorded_at"],
         "recorded_at_text": _date_text(entry["recorded_at"]),
         "fields": [_field_view(model, f) for f in entry["fields"]],
-        "slug": section_slug(model) if model is not None and not document else "",
-        "editable": editable and model is not None and not document,
+        "note": entry.get("note", ""),
+        "slug": section_slug(model) if section else "",
+        "editable": editable and section,
     }
 
 
@@ -217,6 +242,8 @@ class CategoryBlock:
     entries: list[dict]
     own: bool
     add_sections: list[tuple[str, str]] = field(default_factory=list)
+    #: (route name in the page's namespace, label) of the diagnostics forms recorded in this block
+    add_links: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def code(self) -> str:
@@ -300,6 +327,8 @@ class RecordPage:
     consents: list[ConsentCard]
     may_write: bool
     upload_categories: list[tuple[str, str]]
+    #: the profiling proposal, from what this page shows in full (advisory, GDPR art. 22)
+    profile: Profile | None = None
 
     @property
     def birth_date_text(self) -> str:
@@ -418,6 +447,8 @@ def record_page(*, record: RecordView, viewer: Viewer, person_id: int, may_write
 
         for model in sections_of(viewer.service):
             writable_models[model.CATEGORY].append((section_slug(model), str(model._meta.verbose_name)))
+    # the diagnostics forms (NGO technicians record their screenings through the portal)
+    diagnostics_actions = recording_actions(viewer) if attends else {}
 
     models_by_type = _model_by_type()
     blocks: dict[tuple[str, str], CategoryBlock] = {}
@@ -429,6 +460,7 @@ def record_page(*, record: RecordView, viewer: Viewer, person_id: int, may_write
         blocks[(view.code, view.source_service)] = CategoryBlock(
             view=view, entries=entries, own=own,
             add_sections=writable_models.get(view.code, []) if editable and view.level == FULL else [],
+            add_links=diagnostics_actions.get((view.code, view.source_service), []) if view.level == FULL else [],
         )
 
     household = [blocks[(c, BY_CODE[c].owner_service)] for c in HOUSEHOLD_CATEGORIES
@@ -483,6 +515,7 @@ def record_page(*, record: RecordView, viewer: Viewer, person_id: int, may_write
                      for nv in record.not_visible],
         consents=consents, may_write=may_write and attends,
         upload_categories=attachment_categories(viewer.service) if may_write and attends else [],
+        profile=profile_of(record),
     )
 
 
@@ -492,8 +525,8 @@ def record_page(*, record: RecordView, viewer: Viewer, person_id: int, may_write
 def _record_context(request, person_id: int, *, channel: str = Channel.WEB) -> dict:
     viewer = request.viewer
     purpose = purpose_from(request)
-    record = record_for(viewer=viewer, person_id=person_id, purpose=purpose, channel=channel,
-                        request_id=_request_id(request))
+    record = record_with_diagnostics(viewer=viewer, person_id=person_id, purpose=purpose, channel=channel,
+                                     request_id=_request_id(request), keep=recording_actions(viewer))
     page = record_page(record=record, viewer=viewer, person_id=person_id, may_write=viewer.role in WRITER_ROLES,
                        with_consents=channel == Channel.WEB)
     return {"record": record, "page": page, "purpose": purpose, "purposes": person_purposes(),
@@ -736,8 +769,8 @@ def referral_summary_pdf(request, person_id: int, referral_id: int):
     referral = referral_for_viewer(viewer=request.viewer, referral_id=referral_id)
     if referral.person_id != person_id:
         raise Http404
-    record = record_for(viewer=request.viewer, person_id=person_id, purpose=referral.purpose,
-                        channel=Channel.EXPORT, request_id=_request_id(request))
+    record = record_with_diagnostics(viewer=request.viewer, person_id=person_id, purpose=referral.purpose,
+                                     channel=Channel.EXPORT, request_id=_request_id(request))
     page = record_page(record=record, viewer=request.viewer, person_id=person_id, may_write=False,
                        with_consents=False)
     content = referral_summary(referral=referral, page=page, author=str(request.user))

@@ -4,6 +4,7 @@ grouped by the module that owns the view."""
 from django.urls import path
 
 from consent import views as consent_views
+from diagnostics import views as diagnostics_views
 from sharing import views as sharing_views
 
 from . import record_views, views
@@ -48,6 +49,13 @@ urlpatterns = [
          name="consent_scope"),
     path("personas/<int:person_id>/consentimientos/<int:consent_id>/documento/", consent_views.consent_document,
          name="consent_document"),
+    # diagnostics.views: assessments recorded from the record
+    path("personas/<int:person_id>/diagnosticos/empleabilidad/nuevo/",
+         diagnostics_views.employability_assessment_create, name="employability_assessment_create"),
+    path("personas/<int:person_id>/diagnosticos/cribado/nuevo/", diagnostics_views.screening_create,
+         name="screening_create"),
+    path("personas/<int:person_id>/diagnosticos/exclusion/nueva/", diagnostics_views.exclusion_assessment_create,
+         name="exclusion_assessment_create"),
     # sharing
     path("emergencia/", sharing_views.break_glass, name="break_glass"),
 ]

@@ -3,7 +3,9 @@
 The assessments are service entries of the record (``cases.models.ServiceEntry``):
 the exclusion assessment belongs to the category ``exclusion_social`` (recorded by
 social services), the employability diagnosis and the basic screening to
-``empleabilidad``. Their fields are declared in ``diagnostics/catalogue.py``.
+``empleabilidad`` (the screening may be recorded by any service that attends the
+person, and is shown under that service). Their fields are declared in the project's
+one field catalogue, ``cases/catalogue.py``.
 
 Instruments are data, not code: an ``Instrument`` version has areas, items with a
 score and cut-offs per area and for the total, all editable in the admin; an

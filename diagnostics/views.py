@@ -1,20 +1,45 @@
-"""The alert inbox: my alerts and my organisation's queue, acknowledge, resolve with a note.
+"""The alert inbox, and the forms that record assessments from the person's record.
 
-Staff read it in the workspace (/espacio/alertas/); NGO technicians in their restricted
-portal (the ``portal_*`` views, routed under /portal/alertas/ by ``sharing/portal_urls.py``),
+Alerts: my alerts and my organisation's queue, acknowledge, resolve with a note. Staff
+read them in the workspace (/espacio/alertas/); NGO technicians in their restricted portal
+(the ``portal_*`` views, routed under /portal/alertas/ by ``sharing/portal_urls.py``),
 never under /espacio/.
+
+Assessments, under the record's URL space: the employment counsellor's employability
+diagnosis and the social worker's exclusion assessment in the workspace
+(/espacio/personas/<id>/diagnosticos/...), the basic employability screening in the
+workspace for social services and in the portal (/portal/personas/<id>/diagnosticos/...)
+for NGO technicians, whose organisation needs an agreement in force. Each needs the
+person in the caseload (an emergency access only reads) and writes through
+``diagnostics.services``.
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cases.models import Person
+from cases.record_views import attended_person, own_space, space_of
 from ris.accounts.access import role_required
 from ris.accounts.models import Role
+from sharing.categories import BY_CODE, COMMON
+from sharing.policy import FULL, decide
 
-from .forms import ResolveForm
+from . import services
+from .forms import (
+    EmployabilityAssessmentForm,
+    ExclusionAssessmentForm,
+    ResolveForm,
+    ScreeningForm,
+    active_instruments,
+)
+from .models import BasicEmployabilityScreening, EmployabilityAssessment, ExclusionAssessment
+from .record import SCREENING_NOTE
 from .selectors import delivery_for, inbox_for
 from .services import alert_acknowledge, alert_resolve
 
@@ -100,3 +125,140 @@ def portal_alert_acknowledge(request, delivery_id: int):
 @require_POST
 def portal_alert_resolve(request, delivery_id: int):
     return _resolve(request, delivery_id, _ROUTES["portal"])
+
+
+# --- Recording assessments from the record -------------------------------------------------------
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(name if name in form.fields else None, error)
+    else:
+        form.add_error(None, exc)
+
+
+def _record_url(request, person_id: int, anchor: str) -> str:
+    return f"{reverse(f'{space_of(request)}:person_record', args=[person_id])}#{anchor}"
+
+
+def _assessment_page(request, person_id: int, *, model, form, record, done: str, context=None):
+    """Validate, record through ``record(form)``, and go back to the record; or show the errors."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = record(form)
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect(
+                _record_url(request, person_id, f"cat-{entry.CATEGORY}-{entry.recorded_by_service}")
+            )
+    person = Person.objects.only("id", "first_name", "last_name_1", "last_name_2").get(pk=person_id)
+    return render(
+        request,
+        "diagnostics/assessment_form.html",
+        {
+            "form": form,
+            "person": person,
+            "person_id": person_id,
+            "ns": space_of(request),
+            "model_label": model._meta.verbose_name,
+            "category_label": BY_CODE[model.CATEGORY].label,
+            **(context or {}),
+        },
+    )
+
+
+@role_required(Role.EMPLOYMENT_COUNSELLOR)
+@own_space
+def employability_assessment_create(request, person_id: int):
+    """The employment service's employability diagnosis (/espacio/personas/<id>/diagnosticos/...)."""
+    facts = attended_person(request, person_id)
+    initial = {"assessed_on": timezone.localdate()}
+    if decide(facts, "ficha_basica", COMMON).level == FULL:  # prefilled from the basic sheet only
+        person = Person.objects.only("birth_date", "languages", "education_level").get(pk=person_id)
+        initial.update(
+            age=person.age_on(timezone.localdate()),
+            languages=", ".join(person.languages),
+            education_level=person.education_level_id,
+        )
+    form = EmployabilityAssessmentForm(request.POST or None, initial=initial)
+    return _assessment_page(
+        request,
+        person_id,
+        model=EmployabilityAssessment,
+        form=form,
+        record=lambda f: services.employability_assessment_record(
+            viewer=request.viewer, person_id=person_id, **f.service_data
+        ),
+        done=_("Diagnóstico de empleabilidad guardado."),
+        context={
+            "intro": _(
+                "El nivel de empleabilidad lo decide usted. Los factores (desempleo, formación, "
+                "ocupación, edad, idiomas, permiso de conducir y trabajo reciente) sugieren un "
+                "nivel que se guarda a su lado como orientación."
+            )
+        },
+    )
+
+
+@role_required(Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR, Role.NGO_TECHNICIAN)
+@own_space
+def screening_create(request, person_id: int):
+    """The basic screening: social services and employment in the workspace, NGOs in the portal."""
+    attended_person(request, person_id)
+    if space_of(request) == "portal":
+        from sharing.portal_views import agreement_in_force
+
+        if not agreement_in_force(request.viewer.organisation_id):
+            raise Http404  # without an agreement in force the portal records nothing
+    form = ScreeningForm(request.POST or None, initial={"screened_on": timezone.localdate()})
+    return _assessment_page(
+        request,
+        person_id,
+        model=BasicEmployabilityScreening,
+        form=form,
+        record=lambda f: services.screening_record(
+            viewer=request.viewer, person_id=person_id, **f.service_data
+        ),
+        done=_("Cribado básico de empleabilidad guardado."),
+        context={"intro": SCREENING_NOTE, "screening": True},
+    )
+
+
+@role_required(Role.SOCIAL_WORKER)
+@own_space
+def exclusion_assessment_create(request, person_id: int):
+    """The social services' exclusion assessment with an instrument in use (the newest by default)."""
+    attended_person(request, person_id)
+    instruments = list(active_instruments())
+    if not instruments:
+        messages.error(request, _("No hay ningún instrumento de valoración en uso."))
+        return redirect(_record_url(request, person_id, "cat-exclusion_social-social"))
+    chosen = request.POST.get("instrumento") or request.GET.get("instrumento")
+    instrument = next((i for i in instruments if str(i.pk) == chosen), instruments[0])
+    form = ExclusionAssessmentForm(
+        request.POST or None, instrument=instrument, initial={"assessed_on": timezone.localdate()}
+    )
+    return _assessment_page(
+        request,
+        person_id,
+        model=ExclusionAssessment,
+        form=form,
+        record=lambda f: services.exclusion_assessment_record(
+            viewer=request.viewer, person_id=person_id, **f.service_data
+        ),
+        done=_("Valoración de la exclusión social guardada."),
+        context={
+            "instrument": instrument,
+            "instruments": instruments,
+            "intro": _(
+                "Marque las situaciones que se dan. La puntuación y la situación (por áreas y total) "
+                "las calcula el instrumento con sus puntos de corte."
+            ),
+        },
+    )

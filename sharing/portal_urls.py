@@ -12,7 +12,7 @@ from django.urls import path
 from cases import record_views
 from consent import views as consent_views
 from coordination.urls import urlpatterns as coordination_patterns
-from diagnostics import views as alert_views
+from diagnostics import views as alert_views  # alerts and the basic screening
 
 from . import portal_views
 
@@ -73,6 +73,11 @@ urlpatterns = [
         "personas/<int:person_id>/pobreza-infantil/nueva/",
         portal_views.child_poverty_new,
         name="child_poverty_new",
+    ),
+    path(
+        "personas/<int:person_id>/diagnosticos/cribado/nuevo/",
+        alert_views.screening_create,
+        name="screening_create",
     ),
     # alerts routed to the technician or the entity's queue
     path("alertas/", alert_views.portal_alert_inbox, name="alert_inbox"),

@@ -25,6 +25,11 @@ from sharing.categories import (
 from sharing.models import CatalogueField, DataCategory
 
 CASES_MODELS = list(apps.get_app_config("cases").get_models())
+#: The record models of diagnostics share the catalogue (tests/diagnostics/test_catalogue.py).
+DIAGNOSTICS_RECORD_MODELS = [
+    m for m in apps.get_app_config("diagnostics").get_models()
+    if issubclass(m, ServiceEntry) or m._meta.object_name in ("ExclusionAnswer", "ExclusionAreaResult")
+]
 
 
 def record_fields(model) -> list[str]:
@@ -47,7 +52,7 @@ def test_the_catalogue_declares_no_field_that_does_not_exist(model):
 
 
 def test_the_catalogue_covers_only_models_of_the_record():
-    assert set(field_catalogue()) == {m._meta.label for m in CASES_MODELS}
+    assert set(field_catalogue()) == {m._meta.label for m in (*CASES_MODELS, *DIAGNOSTICS_RECORD_MODELS)}
 
 
 def test_every_catalogued_category_exists():

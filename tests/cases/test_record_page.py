@@ -413,7 +413,10 @@ def test_the_page_is_accessible_markup(client_for, social_worker, person, social
 
 # --- Queries ---------------------------------------------------------------------------------------------------
 
-QUERY_BOUND = 45
+#: The diagnostics part adds one read per model and one for the area results (4), and, when it
+#: shows entries of another service that ``sharing.record`` had not logged, one more append to
+#: the disclosure log (5 statements): always the same whatever the number of entries.
+QUERY_BOUND = 55
 
 
 def _fill(person, orgs: dict, user, n: int) -> None:
@@ -452,11 +455,50 @@ def _fill(person, orgs: dict, user, n: int) -> None:
             model(person=person, recorded_by_service=org.kind, recorded_by_org=org, recorded_by=user,
                   restricted=i % 4 == 3, **values) for i in range(n)
         ])
+    _fill_diagnostics(person, orgs, user, n)
     m.Attachment.objects.bulk_create([
         m.Attachment(person=person, recorded_by_service="social", recorded_by_org=orgs["social"], recorded_by=user,
                      category="exclusion_social", kind="informe", title=f"Informe {i}", file=f"attachments/x{i}.pdf",
                      original_name=f"informe{i}.pdf", content_type="application/pdf", size=1000, sha256="0" * 64)
         for i in range(n)
+    ])
+
+
+def _fill_diagnostics(person, orgs: dict, user, n: int) -> None:
+    """Assessments with their area results, diagnoses, and screenings recorded by every service."""
+    from diagnostics.models import (
+        BasicEmployabilityScreening,
+        EmployabilityAssessment,
+        ExclusionAreaResult,
+        ExclusionAssessment,
+        Instrument,
+    )
+
+    today = timezone.localdate()
+    instrument = Instrument.objects.get(code="foessa-35")
+    assessments = ExclusionAssessment.objects.bulk_create([
+        ExclusionAssessment(person=person, recorded_by_service="social", recorded_by_org=orgs["social"],
+                            recorded_by=user, restricted=i % 4 == 3, instrument=instrument, assessed_on=today,
+                            total_score=Decimal(2), level="moderate")
+        for i in range(n)
+    ])
+    ExclusionAreaResult.objects.bulk_create([
+        ExclusionAreaResult(assessment=a, area=area, score=Decimal(1), level="risk")
+        for a in assessments for area in instrument.areas.all()
+    ])
+    EmployabilityAssessment.objects.bulk_create([
+        EmployabilityAssessment(person=person, recorded_by_service="employment", recorded_by_org=orgs["employment"],
+                                recorded_by=user, restricted=i % 4 == 3, assessed_on=today, level="low",
+                                suggested_level="low", age=50, languages=["es", "ar"])
+        for i in range(n)
+    ])
+    answers = {q: bool(i % 2) for i, q in enumerate((
+        "has_work_experience", "completed_compulsory_education", "speaks_spanish", "available_for_work",
+        "has_driving_licence", "basic_digital_skills"))}
+    BasicEmployabilityScreening.objects.bulk_create([
+        BasicEmployabilityScreening(person=person, recorded_by_service=org.kind, recorded_by_org=org, recorded_by=user,
+                                    restricted=i % 4 == 3, screened_on=today, result="medium", **answers)
+        for org in orgs.values() for i in range(n)
     ])
 
 
@@ -497,6 +539,11 @@ def test_the_page_costs_the_same_queries_for_a_small_and_a_large_record(
     assert html.count('class="entry"') > 25 * 10  # the big record is really read and shown
     assert html.count("consent-card") == 8
     assert "Informe 24" in html
+    shown = sections(html)  # the diagnostics parts are really read and shown too
+    assert shown[("empleabilidad", "social")]["body"].count("Cribado básico orientativo") >= 25
+    assert shown[("empleabilidad", "third_sector")]["body"].count('class="entry"') >= 18
+    assert shown[("exclusion_social", "social")]["body"].count("Área: Vivienda") == 25
+    assert 'id="perfilado-title"' in html
 
 
 # --- History -----------------------------------------------------------------------------------------------------

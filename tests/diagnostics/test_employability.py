@@ -1,15 +1,13 @@
-"""Employability diagnosis (employment) and the basic screening (any service, orientative);
-and the catalogue lines of every diagnostics record model."""
+"""Employability diagnosis (employment) and the basic screening (any service, orientative).
+
+The catalogue lines of the diagnostics record models are tested in ``test_catalogue.py``."""
 
 from __future__ import annotations
 
 import pytest
-from django.apps import apps
 from django.core.exceptions import PermissionDenied
 
-from cases.catalogue import ENTRY_METADATA
-from cases.models import Level, ServiceEntry
-from diagnostics.catalogue import FIELDS
+from cases.models import Level
 from diagnostics.employability import (
     employability_factors,
     screening_result,
@@ -147,32 +145,6 @@ def test_any_service_that_attends_the_person_may_record_a_screening(world, who):
     stranger = world.person(attended_by=())
     with pytest.raises(PermissionDenied):
         screening_record(viewer=viewer, person_id=stranger.pk, screened_on=today(), answers=answers)
-
-
-RECORD_MODELS = [
-    m for m in apps.get_app_config("diagnostics").get_models() if m._meta.label in FIELDS
-]
-
-
-def test_the_catalogue_lists_every_record_model_of_diagnostics():
-    sections = {
-        m._meta.label
-        for m in apps.get_app_config("diagnostics").get_models()
-        if issubclass(m, ServiceEntry)
-    }
-    assert sections <= set(FIELDS)
-    assert {"diagnostics.ExclusionAnswer", "diagnostics.ExclusionAreaResult"} <= set(FIELDS)
-
-
-@pytest.mark.parametrize("model", RECORD_MODELS, ids=lambda m: m._meta.label)
-def test_every_field_of_a_diagnostics_record_model_has_a_category(model):
-    fields = [f.name for f in (*model._meta.concrete_fields, *model._meta.many_to_many)]
-    assert sorted(fields) == sorted(FIELDS[model._meta.label])
-    categories = set(FIELDS[model._meta.label].values())
-    assert categories <= set(BY_CODE)
-    if issubclass(model, ServiceEntry):
-        assert categories == {model.CATEGORY}
-        assert set(ENTRY_METADATA) <= set(FIELDS[model._meta.label])
 
 
 def test_the_assessments_are_record_sections_of_their_categories():
