@@ -33,9 +33,9 @@ from ris.accounts.access import role_required
 from ris.accounts.models import Organisation, Role, ServiceKind
 from ris.accounts.viewer import Viewer
 from sharing.categories import BY_CODE, COMMON
-from sharing.models import Channel, PersonGroupObjectPermission
+from sharing.models import PersonGroupObjectPermission
 from sharing.policy import FULL, INDICATOR, decide_all, load_facts
-from sharing.record import SERVICE_LABELS, visible_person
+from sharing.record import SERVICE_LABELS
 
 from . import services
 from .forms import PERSON_PURPOSE_CHOICES, ConsentForm, RevocationForm, ScopePurposeForm
@@ -218,9 +218,9 @@ def consent_scope(request, person_id: int, consent_id: int):
 @role_required(*RECEIPT_ROLES)
 @own_space
 def consent_receipt(request, person_id: int, consent_id: int):
-    """Printable receipt of a consent, for the person (only for organisations that attend them)."""
-    visible_person(viewer=request.viewer, person_id=person_id, purpose=Purpose.FOLLOW_UP, channel=Channel.WEB,
-                   request_id=_request_id(request))
+    """Printable receipt of a consent, for the person (only for organisations that attend them:
+    an emergency access opens the record, not its consents)."""
+    attended_person(request, person_id)
     consent = _consent_of(person_id, consent_id)
     return render(request, "consent/receipt.html", {
         "consent": consent, "lines": consent_lines(consent, consent.state_at()), "person_id": person_id,

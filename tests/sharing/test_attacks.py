@@ -1513,16 +1513,6 @@ def test_an_emergency_access_does_not_open_the_persons_consents(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "LEAK: consent/views.py consent_receipt (l. 218-228) checks visible_person, which an "
-        "active emergency access satisfies, instead of attended_person like the PDF receipt, the "
-        "scope and the document (its own docstring says 'only for organisations that attend "
-        "them'); a social worker with a break-the-glass access reads every consent of the person: "
-        "whom it authorises, what it denies, for which purposes, who recorded it."
-    ),
-)
 def test_an_emergency_access_does_not_open_the_consent_receipt_page(
     client_for, social_worker, emergency
 ):
