@@ -24,6 +24,7 @@ class ReferralSchema:
     state: str
     sent_at: str
     to_organisation: str | None  # the organisation that must answer (its region's holidays count)
+    from_organisation: str | None = None  # the organisation that sent it
 
 
 @dataclass(frozen=True)
@@ -107,12 +108,18 @@ def referral_schema() -> ReferralSchema | None:
         ),
         avoid=("from", "sender", "origin", "sending"),
     )
+    from_org = _organisation_fk(
+        fields,
+        ("from_organisation", "sending_organisation", "origin_organisation", "from_org"),
+        avoid=("to_", "receiv", "recipient", "destination", "target"),
+    )
     return ReferralSchema(
         table=model._meta.db_table,
         person=person.column,
         state=state.column,
         sent_at=sent_at.column,
         to_organisation=to_org.column if to_org else None,
+        from_organisation=from_org.column if from_org else None,
     )
 
 

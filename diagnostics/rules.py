@@ -491,15 +491,25 @@ LEFT JOIN unnest(%(communities)s::text[], %(cutoffs)s::date[]) AS c(community, c
         cutoff = "coalesce(c.cutoff, %(national_cutoff)s::date)"
     else:
         region, cutoff = "", "%(national_cutoff)s::date"
+    # Only the organisations of the overdue referrals hear of them (coordination shows a referral
+    # to its sender and receiver alone): ``_only_organisations`` limits the delivery.
+    ends = [c for c in (schema.from_organisation, schema.to_organisation) if c]
+    parties = (
+        "array_remove(array_agg(DISTINCT r." + _q(ends[0]) + ")"
+        + "".join(f" || array_agg(DISTINCT r.{_q(c)})" for c in ends[1:]) + ", NULL)"
+        if ends else "ARRAY[]::bigint[]"
+    )
     sql = f"""
-SELECT r.{_q(schema.person)} AS person_id, min((r.{_q(schema.sent_at)} AT TIME ZONE %(tz)s)::date) AS sent_on
+SELECT r.{_q(schema.person)} AS person_id, min((r.{_q(schema.sent_at)} AT TIME ZONE %(tz)s)::date) AS sent_on,
+       {parties} AS parties
 FROM {_q(schema.table)} r
 {region}
 WHERE r.{_q(schema.state)} = ANY(%(pending_states)s::text[])
   AND (r.{_q(schema.sent_at)} AT TIME ZONE %(tz)s)::date < {cutoff} {ctx.only("r", _q(schema.person))}
 GROUP BY r.{_q(schema.person)}
 """
-    facts = "jsonb_build_object('ficha_basica', jsonb_build_object('sent_on', h.sent_on))"
+    facts = """jsonb_build_object('ficha_basica', jsonb_build_object('sent_on', h.sent_on),
+                                 '_only_organisations', to_jsonb(h.parties))"""
     return sql, facts, {"communities": communities, "cutoffs": cutoffs, "national_cutoff": national}
 
 
@@ -539,17 +549,24 @@ SELECT a.person_id
 FROM attended a
 WHERE NOT EXISTS (SELECT 1 FROM recent r WHERE r.person_id = a.person_id)
 """
+    # The date shown is that of the last contact nobody restricted; when a restricted contact is
+    # later, no date is given at all (a restricted entry is at most an indicator for others).
     facts = """jsonb_build_object(
-    'atenciones', jsonb_build_object('last_contact', (
-        SELECT (max(d.happened_at) AT TIME ZONE %(tz)s)::date FROM cases_diaryentry d
-        WHERE d.person_id = h.person_id AND d.happened_at <= %(now)s)))"""
+    'atenciones', (
+        SELECT jsonb_build_object(
+            'last_contact', (max(d.happened_at) FILTER (WHERE NOT d.restricted) AT TIME ZONE %(tz)s)::date,
+            'withheld', coalesce(max(d.happened_at) FILTER (WHERE d.restricted)
+                                 > max(d.happened_at) FILTER (WHERE NOT d.restricted), false)
+                        OR (bool_or(d.restricted) AND NOT bool_or(NOT d.restricted)))
+        FROM cases_diaryentry d
+        WHERE d.person_id = h.person_id AND d.happened_at <= %(now)s))"""
     return sql, facts, {"cutoff": cutoff, "cutoff_at": cutoff_at}
 
 
 def _render_no_contact(visible: dict, indicator: frozenset[str], params: dict) -> str:
     details = []
     diary = visible.get("atenciones")
-    if diary is not None:
+    if diary is not None and not diary.get("withheld"):
         details.append(
             _("Última atención registrada: %(date)s.") % {"date": fmt_date(diary["last_contact"])}
             if diary.get("last_contact")

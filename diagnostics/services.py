@@ -540,7 +540,10 @@ def _deliver(
     deliveries: list[AlertDelivery] = []
     lines: list[LogLine] = []
     for alert_id, person_id, facts in batch:
+        only = facts.get("_only_organisations")
         for recipient in recipients.get(person_id, ()):
+            if only is not None and recipient.organisation_id not in only:
+                continue  # the rule concerns a relation between other organisations
             levels, bases = recipient_levels(
                 definition.categories,
                 [facts_by_pair[(v, person_id)] for v in recipient.viewers],

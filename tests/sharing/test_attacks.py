@@ -969,16 +969,6 @@ def test_the_consent_scope_page_does_not_reveal_a_minimum_income_the_viewer_may_
 # =================================================================================================
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "LEAK: diagnostics/rules.py _no_contact (l. 520-546) computes 'last_contact' as "
-        "max(happened_at) over every diary entry, restricted ones included, and sets no "
-        "'_blocked'; recipient_levels (diagnostics/services.py l. 487-506) therefore leaves "
-        "'atenciones' at full and the text 'Última atención registrada: <date>' dates an entry "
-        "that the record shows the other services only as an indicator (origin block)."
-    ),
-)
 def test_the_no_contact_alert_does_not_date_a_diary_entry_restricted_by_another_service(
     client_for,
     social_worker,
@@ -1021,16 +1011,6 @@ def test_the_no_contact_alert_does_not_date_a_diary_entry_restricted_by_another_
     assert date_text not in inbox
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "LEAK: diagnostics/services.py recipients_for (l. 431-476) delivers every rule to every "
-        "organisation attending the person; for 'derivacion_sin_respuesta' (diagnostics/rules.py "
-        "l. 480-503, category ficha_basica, which every attending organisation sees) a third "
-        "organisation learns that the person has a pending referral and when it was sent, although"
-        " coordination shows a referral only to its sender and receiver (referral_for_viewer)."
-    ),
-)
 def test_an_unanswered_referral_alert_reaches_only_the_organisations_of_the_referral(
     social_worker,
     employment_counsellor,
