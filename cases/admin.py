@@ -10,7 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from ris.accounts.admin import RISModelAdmin, RISTabularInline
 
 from .identity import normalise_document
-from .models import SECTION_MODELS, Attachment, Household, HouseholdMember, Person, ReferenceProfessional
+from .models import (
+    SECTION_MODELS,
+    Attachment,
+    Household,
+    HouseholdMember,
+    Person,
+    PersonMerge,
+    ReferenceProfessional,
+)
 
 PERSON_SEARCH_FIELDS = (
     "person__first_name",
@@ -177,3 +185,21 @@ class AttachmentAdmin(ServiceEntryAdmin):
 
 
 admin.site.register(Attachment, AttachmentAdmin)
+
+
+@admin.register(PersonMerge)
+class PersonMergeAdmin(RISModelAdmin):
+    """The account of each merge: evidence, so it is read here and never changed (the database
+    refuses it too). Merges are made from the merge page, not here."""
+
+    list_display = ("merged_at", "surviving", "merged", "merged_by")
+    readonly_fields = ("surviving", "merged", "merged_by", "merged_at", "reason", "moved")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

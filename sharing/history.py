@@ -11,10 +11,13 @@ a side door to what the record page hides.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 from auditlog.models import LogEntry
-from django.db.models import Q
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Max, Q
+from django.utils import timezone
 
 from cases.catalogue import field_catalogue
 from cases.merge import merged_ids
@@ -43,7 +46,9 @@ def _describe(value) -> tuple[object, object]:
 
 
 def _restricted_objects(events: list[LogEntry], facts: Facts) -> set[tuple[int, str]]:
-    """(content type, pk) of entries another service has restricted: one query per model involved."""
+    """(content type, pk) of entries of another service that this viewer's history must skip: those
+    restricted by their service, and those deleted since (the row's restriction can no longer be
+    checked, and the record does not show them either). One query per model involved."""
     by_model: dict[type, list[str]] = defaultdict(list)
     for event in events:
         model = event.content_type.model_class()
@@ -53,21 +58,44 @@ def _restricted_objects(events: list[LogEntry], facts: Facts) -> set[tuple[int, 
     restricted: set[tuple[int, str]] = set()
     for model, pks in by_model.items():
         content_type_id = next(e.content_type_id for e in events if e.content_type.model_class() is model)
-        for pk in model.objects.filter(pk__in=pks, restricted=True).values_list("pk", flat=True):
-            restricted.add((content_type_id, str(pk)))
+        open_rows = {
+            str(pk)
+            for pk in model.objects.filter(pk__in=pks, restricted=False).values_list("pk", flat=True)
+        }
+        restricted.update((content_type_id, str(pk)) for pk in pks if str(pk) not in open_rows)
     return restricted
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def history_for(facts: Facts, limit: int = 200) -> list[dict]:
     full_pairs = {(d.category, d.source_service) for d in decide_all(facts) if d.level == FULL}
     if not full_pairs:
         return []
-    household_ids = list(
-        HouseholdMember.objects.filter(person_id=facts.person_id).values_list("household_id", flat=True)
+    records = merged_ids(facts.person_id)  # merged records too
+    condition = Q(additional_data__person_id__in=records)
+    # A household's own events count only until the person's membership was closed in the system
+    # (the last change of a closed membership row: dates are often recorded after the fact), so the
+    # household's later life (new members, new income) is not part of the history of who left.
+    memberships = list(
+        HouseholdMember.objects.filter(person_id__in=records).values_list("pk", "household_id", "end_date")
     )
-    condition = Q(additional_data__person_id__in=merged_ids(facts.person_id))  # merged records too
-    if household_ids:
-        condition |= Q(additional_data__household_id__in=household_ids)
+    closed = [str(pk) for pk, _household, end in memberships if end is not None]
+    closed_at = dict(
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(HouseholdMember), object_pk__in=closed
+        )
+        .values("object_pk")
+        .annotate(last=Max("timestamp"))
+        .values_list("object_pk", "last")
+    ) if closed else {}
+    for pk, household_id, end in memberships:
+        during = Q(additional_data__household_id=household_id)
+        if end is not None:
+            during &= Q(timestamp__lte=closed_at.get(str(pk), _day_start(end + dt.timedelta(days=1))))
+        condition |= during
     visible = Q()
     for category, source in full_pairs:
         visible |= Q(additional_data__category=category, additional_data__source=source)

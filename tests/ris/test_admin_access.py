@@ -143,6 +143,13 @@ def rows(administrator, social_worker, social_services_centre, employment_office
     )
 
     coordination_rows(person=person, sender=social_services_centre, receiver=employment_office, user=social_worker)
+    from cases.models import PersonMerge
+
+    duplicate = PersonFactory(first_name="Duplicado")
+    PersonMerge.objects.create(
+        surviving=person, merged=duplicate, merged_by=social_worker, reason="Alta duplicada",
+        moved={"entradas": 0},
+    )
     return person
 
 

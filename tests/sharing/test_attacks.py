@@ -630,16 +630,6 @@ def history_url(person) -> str:
     return f"/espacio/personas/{person.pk}/historial/"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "LEAK: sharing/history.py _restricted_objects (l. 45-58) looks the restricted flag up on "
-        "the rows that still exist (model.objects.filter(pk__in=..., restricted=True)); once an "
-        "entry restricted by its service is deleted (the admin allows it: ServiceEntryAdmin does "
-        "not refuse delete), its create/delete events pass the filter and history_for (l. 84-97) "
-        "shows every old value to other services that see the category in full."
-    ),
-)
 def test_a_restricted_entry_keeps_its_history_to_its_service_even_once_deleted(
     client_for,
     social_worker,
@@ -697,17 +687,6 @@ def test_the_history_never_shows_household_economy_to_a_viewer_who_sees_it_as_an
             assert spelling not in body, f"the history shows {spelling}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "LEAK: sharing/history.py history_for (l. 65-70) selects the events of every household the"
-        " person ever belonged to (HouseholdMember.objects.filter(person_id=...) ignores start/end"
-        " dates, and the household condition has no time bound), so the history shows the "
-        "household's income changes made after the person left and the membership (person id, "
-        "relationship, start date) of someone who joined later: data the record page (current "
-        "household only) never shows."
-    ),
-)
 def test_the_history_shows_nothing_of_a_household_after_the_person_left_it(
     client_for, social_worker, social_services_centre
 ):

@@ -20,8 +20,8 @@ from sharing.caseload import enrolment_open
 from sharing.policy import decide_all, load_facts
 
 #: The most queries one record request may run (session, viewer, facts with the records merged
-#: into the person, sections, consents, log).
-QUERY_BOUND = 47
+#: into the person, sections, consents, diagnostics, log).
+QUERY_BOUND = 55
 
 _OWNER = {
     "social": (
