@@ -687,9 +687,36 @@ def person_update(request, person_id: int):
         else:
             messages.success(request, _("Ficha básica guardada."))
             return redirect(_record_url(request, person_id, "ficha-title"))
+    if request.method == "POST":  # the page is shown again: it may say the document is taken
+        _log_document_taken(request, person_id, form)
     return render(request, "cases/record/person_form.html", {
         "form": form, "person": person, "person_id": person_id, "ns": space_of(request), "conflict": conflict,
     }, status=status)
+
+
+def _log_document_taken(request, person_id: int, form) -> None:
+    """Saying that a document is already registered tells its existence: like registration's
+    "ya consta" (docs/decisions/0008), the answer is a ``lookup`` line on that other record."""
+    from sharing.disclosure import LogLine, disclosure_log_append
+    from sharing.models import DisclosureLogEntry
+
+    from .identity import normalise_document
+    from .search import organisation_attends
+
+    document = normalise_document(form.data.get("document_number", ""))
+    if not document:
+        return
+    other = (
+        Person.objects.filter(document_number=document).exclude(pk=person_id).values_list("pk", flat=True).first()
+    )
+    if other is None or organisation_attends(request.viewer.organisation_id, other):
+        return
+    viewer = request.viewer
+    disclosure_log_append([LogLine(
+        event=DisclosureLogEntry.Event.LOOKUP, channel=Channel.WEB, user_id=viewer.user_id,
+        organisation_id=viewer.organisation_id, role=viewer.role, person_id=other, category="ficha_basica",
+        level="indicator", basis="lookup:basic_sheet", request_id=_request_id(request),
+    )])
 
 
 # --- Attachments -----------------------------------------------------------------------------------

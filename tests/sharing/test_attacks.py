@@ -347,18 +347,6 @@ def _sheet_post_data(person) -> dict:
     return data
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "LEAK: the basic-sheet edit (cases/record_views.py person_update l. 663-690: PersonForm is"
-        " a ModelForm, and cases/services.py person_update l. 71-81 calls full_clean()) validates "
-        "the UniqueConstraint 'person_unique_document' (cases/models.py l. 118-123) against the "
-        "whole table and answers 'Ya existe una persona registrada con ese documento.' for a "
-        "document of someone outside the caseload: an existence check by document alone (search "
-        "needs the birth date too) that writes no lookup line (registration does, cases/views.py "
-        "l. 115-131)."
-    ),
-)
 def test_the_basic_sheet_form_is_no_unlogged_oracle_for_documents_outside_the_caseload(
     client_for, social_worker, social_services_centre, employment_office
 ):
