@@ -10,6 +10,7 @@ viewer of each organisation: at most one evaluation per attending organisation.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from django.contrib import messages
@@ -89,17 +90,23 @@ def organisations_attending(person_id: int) -> list[Organisation]:
     return list(Organisation.objects.filter(is_active=True, group_id__in=groups).order_by("kind", "name"))
 
 
-def access_by_organisation(*, person_id: int, purpose: str) -> list[OrganisationAccess]:
+def access_by_organisation(*, viewer: Viewer, person_id: int, purpose: str) -> list[OrganisationAccess]:
     """For each organisation attending the person: the other services' categories it now gets at full or
-    indicator for ``purpose`` (the policy only: no person data is read, so nothing is disclosed)."""
+    indicator for ``purpose``, from the policy. The one fact about the person the policy reads, whether
+    they receive a minimum income (for legal bases with that condition), counts only when ``viewer``
+    sees minimum incomes in full: otherwise such flows are shown as not open, whatever the truth."""
+    own = load_facts(viewer=viewer, person_id=person_id, purpose=purpose)
+    sees_income = any(d.level == FULL for d in decide_all(own) if d.category == "rentas_minimas")
     rows = []
     for organisation in organisations_attending(person_id):
         role = REPRESENTATIVE_ROLE[organisation.kind]
-        viewer = Viewer(user_id=0, membership_id=0, organisation_id=organisation.pk,
+        representative = Viewer(user_id=0, membership_id=0, organisation_id=organisation.pk,
                         organisation_name=organisation.name, service=organisation.kind, role=role,
                         community_code=organisation.community_id)
         access = OrganisationAccess(organisation=organisation, role_label=str(Role(role).label))
-        facts = load_facts(viewer=viewer, person_id=person_id, purpose=purpose)
+        facts = load_facts(viewer=representative, person_id=person_id, purpose=purpose)
+        if not sees_income:
+            facts = dataclasses.replace(facts, receives_minimum_income=False)
         for decision in decide_all(facts):
             if decision.source_service in (COMMON, organisation.kind):
                 continue
@@ -209,7 +216,7 @@ def consent_scope(request, person_id: int, consent_id: int):
     state = consent.state_at()
     return render(request, "consent/scope.html", {
         "consent": consent, "state_label": ConsentState(state).label, "lines": consent_lines(consent, state),
-        "rows": access_by_organisation(person_id=person_id, purpose=purpose), "purpose": purpose,
+        "rows": access_by_organisation(viewer=request.viewer, person_id=person_id, purpose=purpose), "purpose": purpose,
         "purpose_label": Purpose(purpose).label, "purposes": PERSON_PURPOSE_CHOICES, "person_id": person_id,
         "ns": space_of(request),
     })

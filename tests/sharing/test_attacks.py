@@ -876,17 +876,6 @@ def test_the_history_of_own_data_is_shown_so_the_comparison_above_can_fail(
     assert "Demanda de empleo e historial laboral" in body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "LEAK: consent/views.py consent_scope (l. 200-216) renders access_by_organisation (l. "
-        "92-112), whose load_facts (sharing/policy.py l. 294-299) reads whether the person "
-        "receives a granted minimum income (rentas_minimas data) to apply legal bases with that "
-        "condition; the page then shows another organisation gaining categories, so a viewer for "
-        "whom rentas_minimas is hidden learns that the person receives a minimum income. The "
-        "docstring's 'no person data is read' is false."
-    ),
-)
 def test_the_consent_scope_page_does_not_reveal_a_minimum_income_the_viewer_may_not_see(
     client_for, ngo_technician, shared_person, ngo, social_services_centre, social_worker
 ):
