@@ -63,8 +63,9 @@ STAFF_ROLES = (Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR, Role.COORDINATOR)
 CASEWORKER_ROLES = (Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR)
 PORTAL_ROLES = (Role.NGO_TECHNICIAN,)
 RECORD_ROLES = (*STAFF_ROLES, *PORTAL_ROLES)
-#: Who edits sections, the basic sheet and attachments from the record page (NGO staff write through the
-#: portal's own pages, which also check their agreement).
+#: Who edits sections and the basic sheet from the record page. NGO staff write their interventions
+#: through the portal's own pages, and attachments and consents through the shared views served in
+#: the portal (``ATTACHMENT_WRITERS``, ``consent.views.CONSENT_WRITERS``), which also check their agreement.
 WRITER_ROLES = CASEWORKER_ROLES
 
 SERVICE_ORDER = (SOCIAL, EMPLOYMENT, THIRD_SECTOR)
@@ -721,11 +722,27 @@ def _log_document_taken(request, person_id: int, form) -> None:
 
 # --- Attachments -----------------------------------------------------------------------------------
 
+#: Who attaches documents: the caseworkers from the record, NGO technicians from the portal (always
+#: under their own service's categories, ``cases.attachments.attachment_categories``).
+ATTACHMENT_WRITERS = (*WRITER_ROLES, *PORTAL_ROLES)
 
-@role_required(*WRITER_ROLES)
+
+def attended_for_writing(request, person_id: int) -> Facts:
+    """``attended_person``, and for an NGO technician a sharing agreement in force too: without
+    one the portal records nothing (``sharing.portal_views``). Else the 404 of a missing person."""
+    from sharing.portal_views import agreement_in_force
+
+    facts = attended_person(request, person_id)
+    viewer = request.viewer
+    if viewer.role == Role.NGO_TECHNICIAN and not agreement_in_force(viewer.organisation_id):
+        raise Http404
+    return facts
+
+
+@role_required(*ATTACHMENT_WRITERS)
 @own_space
 def attachment_create(request, person_id: int):
-    attended_person(request, person_id)
+    attended_for_writing(request, person_id)
     categories = attachment_categories(request.viewer.service)
     form = AttachmentForm(request.POST or None, request.FILES or None, categories=categories,
                           initial={"category": request.GET.get("area", "")})

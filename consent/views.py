@@ -1,5 +1,10 @@
 """The consent workflow, from the person's record: record, correct, revoke, print, and see the effect.
 
+Staff use it from the workspace; NGO technicians record, revoke, print and see the effect from
+the restricted portal (``sharing.portal_urls``), the same views under ``portal:``: for the persons
+their organisation attends, under an agreement in force (``attended_for_writing``). Correcting
+stays with the caseworkers.
+
 Writes go through ``consent.services`` (``consent_record``, ``consent_correct``,
 ``consent_revoke``). Consents are metadata of the sharing: every organisation that
 attends the person sees them. After recording or revoking, the scope page shows at once
@@ -24,6 +29,8 @@ from cases.merge import absorbed_q
 from cases.models import Person
 from cases.record_views import (
     CASEWORKER_ROLES,
+    PORTAL_ROLES,
+    attended_for_writing,
     attended_person,
     consent_lines,
     own_space,
@@ -44,7 +51,10 @@ from .models import Consent, ConsentState
 from .purposes import Purpose
 
 RECEIPT_ROLES = (Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR, Role.NGO_TECHNICIAN, Role.COORDINATOR)
-CONSENT_WRITERS = CASEWORKER_ROLES
+#: Who records and revokes a consent: the caseworkers, and NGO technicians from the portal.
+CONSENT_WRITERS = (*CASEWORKER_ROLES, *PORTAL_ROLES)
+#: Who corrects one (a correction replaces what the person signed): the caseworkers.
+CONSENT_CORRECTORS = CASEWORKER_ROLES
 
 #: Who stands for an organisation when we show what it can see: its caseworker role.
 REPRESENTATIVE_ROLE = {
@@ -138,7 +148,7 @@ def _apply_errors(form, exc: ValidationError) -> None:
 
 
 def _consent_form_page(request, person_id: int, *, correcting: Consent | None = None):
-    attended_person(request, person_id)
+    attended_for_writing(request, person_id)
     person = Person.objects.only("id", "first_name", "last_name_1", "last_name_2", "birth_date").get(pk=person_id)
     initial = ConsentForm.initial_from(correcting) if correcting is not None else None
     form = ConsentForm(request.POST or None, request.FILES or None, initial=initial,
@@ -169,7 +179,7 @@ def consent_create(request, person_id: int):
     return _consent_form_page(request, person_id)
 
 
-@role_required(*CONSENT_WRITERS)
+@role_required(*CONSENT_CORRECTORS)
 @own_space
 def consent_correct(request, person_id: int, consent_id: int):
     attended_person(request, person_id)
@@ -183,7 +193,7 @@ def consent_correct(request, person_id: int, consent_id: int):
 @role_required(*CONSENT_WRITERS)
 @own_space
 def consent_revoke(request, person_id: int, consent_id: int):
-    attended_person(request, person_id)
+    attended_for_writing(request, person_id)
     consent = _consent_of(person_id, consent_id)
     form = RevocationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -1,8 +1,11 @@
 """NGO restricted portal (/portal/): NGO technicians only, and no other route answers them.
 
-Besides the record pages, the portal serves the coordination pages (referrals, information
-requests, joint plans, case conferences, the resource map) and the alert inbox: the same
-views as the workspace, reversed under ``portal:`` while a technician is here
+Besides its own pages (home, carpeta social entries), the portal serves the workspace's views
+under ``portal:`` with the same rules: the record, its printouts and the documents of the
+sections the NGO records (upload, download); the consent workflow (record it with the signed
+form, print the receipt, see what each organisation now gets, revoke it); the coordination
+pages (referrals, information requests, joint plans, case conferences, the resource map) and
+the alert inbox. Templates reverse through the area's namespace while a technician is here
 (``ris.accounts.context_processors.areas``). ``ris.middleware.AreaBoundaryMiddleware``
 keeps technicians out of /espacio/ and everyone else out of /portal/.
 """
@@ -20,10 +23,15 @@ app_name = "portal"
 
 urlpatterns = [
     path("", portal_views.portal_home, name="home"),
-    # record pages (cases.record_views, consent.views): reading and printing; NGO writes are the
-    # portal's own
+    # record pages (cases.record_views, consent.views): the same views as the workspace; the carpeta
+    # social's entries are the portal's own pages
     path("personas/<int:person_id>/", record_views.portal_person_record, name="person_record"),
     path("personas/<int:person_id>/historial/", record_views.person_history, name="person_history"),
+    path(
+        "personas/<int:person_id>/documentos/nuevo/",
+        record_views.attachment_create,
+        name="attachment_create",
+    ),
     path(
         "personas/<int:person_id>/documentos/<int:attachment_id>/",
         record_views.attachment_download,
@@ -45,6 +53,11 @@ urlpatterns = [
         name="joint_plan_pdf",
     ),
     path(
+        "personas/<int:person_id>/consentimientos/nuevo/",
+        consent_views.consent_create,
+        name="consent_create",
+    ),
+    path(
         "personas/<int:person_id>/consentimientos/<int:consent_id>/justificante/",
         consent_views.consent_receipt,
         name="consent_receipt",
@@ -53,6 +66,11 @@ urlpatterns = [
         "personas/<int:person_id>/consentimientos/<int:consent_id>/justificante.pdf",
         consent_views.consent_receipt_pdf,
         name="consent_receipt_pdf",
+    ),
+    path(
+        "personas/<int:person_id>/consentimientos/<int:consent_id>/revocar/",
+        consent_views.consent_revoke,
+        name="consent_revoke",
     ),
     path(
         "personas/<int:person_id>/consentimientos/<int:consent_id>/alcance/",

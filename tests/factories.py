@@ -10,15 +10,17 @@ that the organisation's permission on the person is written too.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 
 import factory
+from django.core.files.base import ContentFile
 from django.db import models
 from django.utils import timezone
 from factory.django import DjangoModelFactory, Password
 
 from cases.identity import control_letter
-from cases.models import Household, HouseholdMember, Person, ServiceEntry, Sex
+from cases.models import Attachment, Household, HouseholdMember, Person, ServiceEntry, Sex
 from consent.models import Consent, ConsentRevocation
 from consent.purposes import Purpose
 from ris.accounts.models import Membership, Organisation, Role, ServiceKind, User
@@ -178,6 +180,39 @@ def make_section_entry(
     entry.full_clean()
     entry.save()
     return entry
+
+
+#: The smallest file a PDF reader opens: what the upload check accepts as a PDF.
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def make_attachment(
+    *,
+    person: Person,
+    organisation: Organisation,
+    recorded_by: User | None,
+    category: str,
+    title: str = "Informe",
+    kind: str = "informe",
+    content: bytes = PDF_BYTES,
+    name: str = "informe.pdf",
+) -> Attachment:
+    """A stored attachment of ``organisation``'s service, filed under ``category``, with its
+    file, size and sha256 as an upload would leave them."""
+    return Attachment.objects.create(
+        person=person,
+        recorded_by_service=organisation.kind,
+        recorded_by_org=organisation,
+        recorded_by=recorded_by,
+        category=category,
+        kind=kind,
+        title=title,
+        original_name=name,
+        content_type="application/pdf",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        file=ContentFile(content, name=name),
+    )
 
 
 _ENTRY_BASE_FIELDS = {f.name for f in ServiceEntry._meta.fields}

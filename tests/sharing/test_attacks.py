@@ -22,14 +22,12 @@ it keeps stating the rule, and starts failing (XPASS) the day the leak is closed
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import re
 from decimal import Decimal
 from urllib.parse import quote_plus
 
 import pytest
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
@@ -64,6 +62,7 @@ from tests.factories import (
     PersonFactory,
     UserFactory,
     enrol,
+    make_attachment,
     make_section_entry,
     valid_dni,
 )
@@ -768,19 +767,8 @@ def _add_social_data(person, organisation, user):
         happened_at=timezone.now() - dt.timedelta(days=2),
         notes="OCULTODIARIO",
     )
-    Attachment.objects.create(
-        person=person,
-        recorded_by_service=SOCIAL,
-        recorded_by_org=organisation,
-        recorded_by=user,
-        category="salud",
-        kind="informe",
-        title="OCULTOINFORME",
-        original_name="informe.pdf",
-        content_type="application/pdf",
-        size=len(PDF),
-        sha256=hashlib.sha256(PDF).hexdigest(),
-        file=ContentFile(PDF, name="informe.pdf"),
+    make_attachment(
+        person=person, organisation=organisation, recorded_by=user, category="salud", title="OCULTOINFORME"
     )
     household = Household.objects.create(
         address_line="OCULTOHOGAR", monthly_income=Decimal("1234.56")
@@ -1075,19 +1063,9 @@ def foreign(second_social_centre, employment_office, ngo, employment_counsellor)
     MembershipFactory(user=colleague, organisation=second_social_centre, role=Role.SOCIAL_WORKER)
     objects = {
         "person": person,
-        "attachment": Attachment.objects.create(
-            person=person,
-            recorded_by_service=EMPLOYMENT,
-            recorded_by_org=employment_office,
-            recorded_by=employment_counsellor,
-            category="demanda_empleo",
-            kind="otro",
-            title="Vida laboral",
-            original_name="vida-laboral.pdf",
-            content_type="application/pdf",
-            size=len(PDF),
-            sha256=hashlib.sha256(PDF).hexdigest(),
-            file=ContentFile(PDF, name="vida.pdf"),
+        "attachment": make_attachment(
+            person=person, organisation=employment_office, recorded_by=employment_counsellor,
+            category="demanda_empleo", kind="otro", title="Vida laboral", name="vida-laboral.pdf",
         ),
         "consent": consent_for(
             person,
@@ -1124,19 +1102,9 @@ def own(social_services_centre, employment_office, social_worker, employment_cou
     enrol(person, employment_office)
     return {
         "person": person,
-        "attachment": Attachment.objects.create(
-            person=person,
-            recorded_by_service=SOCIAL,
-            recorded_by_org=social_services_centre,
-            recorded_by=social_worker,
-            category="exclusion_social",
-            kind="padron",
-            title="Padrón",
-            original_name="padron.pdf",
-            content_type="application/pdf",
-            size=len(PDF),
-            sha256=hashlib.sha256(PDF).hexdigest(),
-            file=ContentFile(PDF, name="padron.pdf"),
+        "attachment": make_attachment(
+            person=person, organisation=social_services_centre, recorded_by=social_worker,
+            category="exclusion_social", kind="padron", title="Padrón", name="padron.pdf",
         ),
         "consent": consent_for(
             person,
@@ -1549,19 +1517,9 @@ def test_roles_without_record_access_reach_no_person_route(
     person = PersonFactory()
     enrol(person, regional_office)
     consent = consent_for(person, SOCIAL)
-    attachment = Attachment.objects.create(
-        person=person,
-        recorded_by_service=SOCIAL,
-        recorded_by_org=regional_office,
-        recorded_by=social_worker,
-        category="exclusion_social",
-        kind="padron",
-        title="Padrón",
-        original_name="padron.pdf",
-        content_type="application/pdf",
-        size=len(PDF),
-        sha256=hashlib.sha256(PDF).hexdigest(),
-        file=ContentFile(PDF, name="padron.pdf"),
+    attachment = make_attachment(
+        person=person, organisation=regional_office, recorded_by=social_worker,
+        category="exclusion_social", kind="padron", title="Padrón", name="padron.pdf",
     )
     user = request.getfixturevalue(persona)
     client = client_for(user)
