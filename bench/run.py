@@ -5,6 +5,8 @@ employment counsellor reading social data under consent (full decision and
 disclosure-log write), against a plain same-service read of the same persons.
 The world is the demo world plus synthetic persons up to BENCH_PERSONS
 (default 100,000), built with `manage.py seed_demo --persons`.
+
+BENCH_ONLY=record,http_bench,search_bench,alerts_bench,pilots_bench runs a subset.
 """
 
 from __future__ import annotations
@@ -118,7 +120,11 @@ def optional(module: str) -> None:
 
 
 if __name__ == "__main__":
+    # BENCH_ONLY=record,http_bench,... runs a subset (all by default).
+    only = {n.strip() for n in os.environ.get("BENCH_ONLY", "").split(",") if n.strip()}
     ensure_world()
-    bench_record()
+    if not only or "record" in only:
+        bench_record()
     for name in ("http_bench", "search_bench", "alerts_bench", "pilots_bench"):
-        optional(name)
+        if not only or name in only:
+            optional(name)

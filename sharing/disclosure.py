@@ -55,7 +55,7 @@ def disclosure_log_append(lines: list[LogLine]) -> list[DisclosureLogEntry]:
     if not lines:
         return []
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside the request's transaction: no savepoint round trips
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
         prev = DisclosureLogEntry.objects.order_by("-id").values_list("row_hash", flat=True).first() or GENESIS

@@ -14,19 +14,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.merge import absorbed_q
 from cases.models import MinimumIncome
 from consent.models import Consent, LegalBasis, Objection
 from consent.purposes import PURPOSE_CODES, Purpose
 from ris.accounts.models import Role, ServiceKind
 from ris.accounts.viewer import Viewer
 
-from .caseload import organisation_attends
 from .categories import BY_CODE, CATEGORIES, COMMON, CRIMINAL, SPECIAL
 from .models import BreakGlassAccess, Level, SharingAgreement, VisibilityRule
 
@@ -219,15 +216,7 @@ def load_matrix(*, role: str, community_code: str) -> dict[str, str]:
     rows = VisibilityRule.objects.filter(role=role).filter(
         Q(community__isnull=True) | Q(community_id=community_code)
     ).values_list("category_id", "level", "community_id")
-    matrix: dict[str, str] = {}
-    regional: set[str] = set()
-    for category, level, community in rows:
-        if community is not None:
-            matrix[category] = level
-            regional.add(category)
-        elif category not in regional:
-            matrix[category] = level
-    return matrix
+    return _matrix_from_rows(rows)
 
 
 def active_break_glass_id(*, viewer: Viewer, person_id: int, moment: dt.datetime) -> int | None:
@@ -244,71 +233,136 @@ def active_break_glass_id(*, viewer: Viewer, person_id: int, moment: dt.datetime
     )
 
 
+# Everything ``load_facts`` needs for an attended person, in one statement: each piece is a
+# scalar subquery, so the whole decision costs one round trip and no ORM compilation. The
+# merged records are read first into an array (an init plan), so the consent lookup stays an
+# index equality on ``person_id`` (a join or an OR made the planner scan every consent).
+_FACTS_SQL = """
+SELECT
+  EXISTS (
+    SELECT 1 FROM {perm} p
+    WHERE p.content_object_id = %(person)s
+      AND p.group_id = (SELECT o.group_id FROM {org} o WHERE o.id = %(organisation)s)
+      AND p.permission_id = (
+        SELECT ap.id FROM {auth_perm} ap JOIN {ctype} ct ON ap.content_type_id = ct.id
+        WHERE ap.codename = 'view_person' AND ct.app_label = 'cases')
+  ),
+  (SELECT coalesce(json_agg(json_build_array(v.category_id, v.level, v.community_id)), '[]'::json)
+     FROM {rule} v WHERE v.role = %(role)s AND (v.community_id IS NULL OR v.community_id = %(community)s)),
+  (SELECT coalesce(json_agg(json_build_array(c.id, c.org_ids, c.grantee_services, c.all_categories,
+                                             c.permitted_categories, c.denied_categories, c.purposes)
+                            ORDER BY c.recorded_at DESC, c.id DESC), '[]'::json)
+     FROM (
+       SELECT c.id, c.recorded_at, c.grantee_services, c.all_categories, c.permitted_categories,
+              c.denied_categories, c.purposes,
+              ARRAY(SELECT g.organisation_id FROM {grantees} g WHERE g.consent_id = c.id) AS org_ids
+       FROM {consent} c
+       WHERE c.person_id = ANY (ARRAY(
+               SELECT %(person)s::bigint UNION SELECT m.id FROM {person} m WHERE m.merged_into_id = %(person)s))
+         AND c.valid_from <= %(day)s AND c.valid_until >= %(day)s
+         AND NOT EXISTS (SELECT 1 FROM {consent} s WHERE s.supersedes_id = c.id)
+         AND NOT EXISTS (SELECT 1 FROM {revocation} r WHERE r.consent_id = c.id AND r.revoked_at <= %(moment)s)
+     ) c),
+  (SELECT coalesce(json_agg(json_build_array(b.id, b.name, b.from_service, b.to_service, b.categories,
+                                             b.purposes, b.mode, b.condition) ORDER BY b.name, b.id), '[]'::json)
+     FROM {basis} b
+     WHERE b.is_active AND b.community_id = %(community)s AND b.to_service = %(service)s
+       AND b.mode <> %(consent_only)s),
+  ARRAY(SELECT ob.legal_basis_id FROM {objection} ob WHERE ob.person_id = %(person)s),
+  EXISTS (
+    SELECT 1 FROM {minimum_income} mi
+    WHERE mi.person_id = %(person)s AND mi.status = %(granted)s AND mi.start_date <= %(day)s
+      AND (mi.end_date IS NULL OR mi.end_date >= %(day)s)
+  ),
+  (SELECT coalesce(json_agg(json_build_array(a.categories, a.purposes)), '[]'::json)
+     FROM {agreement} a
+     WHERE a.organisation_id = %(organisation)s AND a.valid_from <= %(day)s AND a.valid_until >= %(day)s)
+"""
+
+
+def _facts_sql() -> str:
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from cases.models import Person
+    from ris.accounts.models import Organisation
+
+    from .models import PersonGroupObjectPermission
+
+    return _FACTS_SQL.format(
+        perm=PersonGroupObjectPermission._meta.db_table, org=Organisation._meta.db_table,
+        auth_perm=Permission._meta.db_table, ctype=ContentType._meta.db_table,
+        rule=VisibilityRule._meta.db_table, grantees=Consent.grantee_organisations.through._meta.db_table,
+        consent=Consent._meta.db_table, person=Person._meta.db_table,
+        revocation=Consent.revocation.related.related_model._meta.db_table,
+        basis=LegalBasis._meta.db_table, objection=Objection._meta.db_table,
+        minimum_income=MinimumIncome._meta.db_table, agreement=SharingAgreement._meta.db_table,
+    )
+
+
+def _matrix_from_rows(rows) -> dict[str, str]:
+    """The role's row of the matrix, a regional override winning over the national rule."""
+    matrix: dict[str, str] = {}
+    regional: set[str] = set()
+    for category, level, community in rows:
+        if community is not None:
+            matrix[category] = level
+            regional.add(category)
+        elif category not in regional:
+            matrix[category] = level
+    return matrix
+
+
 def load_facts(*, viewer: Viewer, person_id: int, purpose: str, moment: dt.datetime | None = None) -> Facts:
-    """Read the facts for one person in a constant number of queries (no cache: revocation is immediate)."""
+    """Read the facts for one person in one query (no cache: revocation is immediate)."""
+    from django.db import connection
+
     moment = moment or timezone.now()
-    attends = organisation_attends(viewer.organisation_id, person_id)
-    break_glass_id = None
+    day = timezone.localdate(moment)
+    if not -(2**63) <= person_id < 2**63:  # no such row can exist: the answer of any other missing id
+        return Facts(viewer=viewer, person_id=person_id, purpose=purpose, moment=moment, attends=False)
+    with connection.cursor() as cursor:
+        cursor.execute(_facts_sql(), {
+            "person": person_id, "organisation": viewer.organisation_id, "role": viewer.role,
+            "community": viewer.community_code, "service": viewer.service, "day": day, "moment": moment,
+            "consent_only": LegalBasis.Mode.CONSENT_ONLY.value, "granted": MinimumIncome.Status.GRANTED.value,
+        })
+        attends, rules, consent_rows, basis_rows, objections, receives_minimum_income, agreements = cursor.fetchone()
     if not attends:
         break_glass_id = active_break_glass_id(viewer=viewer, person_id=person_id, moment=moment)
         if break_glass_id is None:
             return Facts(viewer=viewer, person_id=person_id, purpose=purpose, moment=moment, attends=False)
-    matrix = load_matrix(role=viewer.role, community_code=viewer.community_code)
-    if not attends:
         return Facts(viewer=viewer, person_id=person_id, purpose=purpose, moment=moment, attends=False,
-                     break_glass_id=break_glass_id, matrix=matrix)
+                     break_glass_id=break_glass_id, matrix=_matrix_from_rows(rules))
 
-    consents = tuple(
+    consents = tuple(  # the newest covering consent is the basis reported
         ConsentFacts(
-            id=row["id"],
-            grantee_org_ids=frozenset(i for i in row["org_ids"] if i is not None),
-            grantee_services=frozenset(row["grantee_services"]),
-            all_categories=row["all_categories"],
-            permitted=frozenset(row["permitted_categories"]),
-            denied=frozenset(row["denied_categories"]),
-            purposes=frozenset(row["purposes"]),
+            id=cid, grantee_org_ids=frozenset(orgs), grantee_services=frozenset(services),
+            all_categories=all_categories, permitted=frozenset(permitted), denied=frozenset(denied),
+            purposes=frozenset(purposes),
         )
-        for row in Consent.objects.in_force_at(moment)
-        .filter(absorbed_q(person_id))  # consents stay on a merged record: they are evidence
-        .annotate(org_ids=ArrayAgg("grantee_organisations__id"))
-        .order_by("-recorded_at", "-id")  # the newest covering consent is the basis reported
-        .values("id", "org_ids", "grantee_services", "all_categories", "permitted_categories",
-                "denied_categories", "purposes")
+        for cid, orgs, services, all_categories, permitted, denied, purposes in consent_rows
     )
     legal_bases = tuple(
         LegalBasisFacts(
-            id=b.id, name=b.name, from_service=b.from_service, to_service=b.to_service,
-            categories=frozenset(b.categories), purposes=frozenset(b.purposes), mode=b.mode, condition=b.condition,
+            id=bid, name=name, from_service=from_service, to_service=to_service, categories=frozenset(categories),
+            purposes=frozenset(purposes), mode=mode, condition=condition,
         )
-        for b in LegalBasis.objects.filter(
-            is_active=True, community_id=viewer.community_code, to_service=viewer.service,
-        ).exclude(mode=LegalBasis.Mode.CONSENT_ONLY)
+        for bid, name, from_service, to_service, categories, purposes, mode, condition in basis_rows
     )
-    objected: frozenset[int] = frozenset()
-    receives_minimum_income = False
-    if legal_bases:
-        objected = frozenset(
-            Objection.objects.filter(person_id=person_id, legal_basis_id__in=[b.id for b in legal_bases])
-            .values_list("legal_basis_id", flat=True)
-        )
-        if any(b.condition == LegalBasis.Condition.MINIMUM_INCOME for b in legal_bases):
-            today = timezone.localdate(moment)
-            receives_minimum_income = MinimumIncome.objects.filter(
-                Q(end_date__isnull=True) | Q(end_date__gte=today),
-                person_id=person_id, status=MinimumIncome.Status.GRANTED, start_date__lte=today,
-            ).exists()
+    basis_ids = {b.id for b in legal_bases}
+    objected = frozenset(i for i in objections if i in basis_ids)
+    if not any(b.condition == LegalBasis.Condition.MINIMUM_INCOME for b in legal_bases):
+        receives_minimum_income = False  # read only when a flow depends on it
     agreement_categories = None
     if viewer.service == ServiceKind.THIRD_SECTOR:
-        today = timezone.localdate(moment)
         agreed: set[str] = set()
-        for categories, purposes in SharingAgreement.objects.filter(
-            organisation_id=viewer.organisation_id, valid_from__lte=today, valid_until__gte=today,
-        ).values_list("categories", "purposes"):
+        for categories, purposes in agreements:
             if purpose in purposes:
                 agreed.update(categories)
         agreement_categories = frozenset(agreed)
     return Facts(
         viewer=viewer, person_id=person_id, purpose=purpose, moment=moment, attends=True,
-        matrix=matrix, consents=consents, legal_bases=legal_bases, objected_basis_ids=objected,
+        matrix=_matrix_from_rows(rules), consents=consents, legal_bases=legal_bases, objected_basis_ids=objected,
         receives_minimum_income=receives_minimum_income, agreement_categories=agreement_categories,
     )
