@@ -26,6 +26,10 @@ situation, age bands, education levels) are groups over the total. A participant
 (and a leaver leaves) on one day, so the periods add up: every cell is also a group over
 the shorter periods that make its period (months → quarter → year → whole pilot), and the
 tables of all the periods are protected together, as in ``pilots.indicators``.
+
+The tables of a closed period are frozen with the indicators (``pilots.models.FrozenPeriod``):
+``frozen`` figures give a closed period's table without a query, and lock the cells of the
+closed periods when the open ones are protected.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .indicators import Scope
 from .periods import Grid, Span
-from .sdc import Cell, Group, protect
+from .sdc import SUPPRESSED, Cell, Group, frozen_cell, protect
 
 #: ISO 3166-1 alpha-2 codes of the 27 Member States (Greece is GR in ISO, EL in EU usage).
 EU_MEMBER_STATES = (
@@ -343,24 +347,27 @@ def _groups(table: EsfTable, partitions: tuple[tuple[str, ...], ...]) -> list[Gr
 def _protect(tables: dict[Span, EsfTable], partitions: tuple[tuple[str, ...], ...], grid: Grid) -> None:
     """Every period's table with its own groups, and each cell over the periods that make it up."""
     groups = [group for table in tables.values() for group in _groups(table, partitions)]
-    for parent, children in grid.children.items():
+    for parent, children in grid.relations():
         whole, parts = tables[parent], [tables[child] for child in children]
         for row in whole.rows:
             code = row.indicator.code
-            groups.append(Group([p.row(code).total for p in parts], row.total, f"{code} {parent.code}"))
+            groups.append(Group([p.row(code).total for p in parts], row.total, f"{code} {parent.code} ({len(parts)})"))
             for sex, _label in SEXES:
                 groups.append(Group([p.row(code).cells[sex] for p in parts], row.cells[sex],
-                                    f"{code}:{sex} {parent.code}"))
+                                    f"{code}:{sex} {parent.code} ({len(parts)})"))
     cells = [c for table in tables.values() for row in table.rows for c in (*row.cells.values(), row.total)]
     protect(cells, groups)
 
 
-def _tables_by_span(scope: Scope, sql: str, indicators, make, partitions, protected: bool) -> dict[Span, EsfTable]:
+def _tables_by_span(scope: Scope, sql: str, indicators, make, partitions, protected: bool,
+                    frozen: dict | None = None) -> dict[Span, EsfTable]:
     grid = scope.grid()
     tables = {}
     for span, rows in _run(sql, _params(scope), indicators, grid).items():
         table = make()
         table.rows = rows
+        if frozen and span in frozen:
+            table = frozen_table(make(), indicators, frozen[span]["esf"][table.code])
         tables[span] = table
     if protected:
         _protect(tables, partitions, grid)
@@ -377,17 +384,57 @@ def _results() -> EsfTable:
                     _("Participantes que salen en el periodo"))
 
 
-def participants_table(scope: Scope, *, protected: bool = True, period: Span | None = None) -> EsfTable:
+TABLES = (("outputs", PARTICIPANTS_SQL, OUTPUTS, _outputs, OUTPUT_PARTITIONS),
+          ("results", LEAVERS_SQL, RESULTS, _results, ()))
+
+
+def table_figures(table: EsfTable) -> dict:
+    """A table as it is published (``Cell.shown``), in JSON: by indicator, each sex and the total."""
+    return {row.indicator.code: {**{sex: cell.shown for sex, cell in row.cells.items()}, "total": row.total.shown}
+            for row in table.rows}
+
+
+def frozen_table(table: EsfTable, indicators: tuple[EsfIndicator, ...], figures: dict) -> EsfTable:
+    """The table of a frozen period: its published cells, locked. An indicator it did not
+    publish is an unknown row (every cell hidden)."""
+    for indicator in indicators:
+        shown = figures.get(indicator.code, {})
+        table.rows.append(EsfRow(indicator, {code: frozen_cell(shown.get(code, SUPPRESSED)) for code, _label in SEXES},
+                                 frozen_cell(shown.get("total", SUPPRESSED))))
+    return table
+
+
+def _table(name: str, scope: Scope, *, protected: bool, period: Span | None, frozen: dict | None) -> EsfTable:
+    code, sql, indicators, make, partitions = next(t for t in TABLES if t[0] == name)
+    span = period or scope.span
+    if frozen and span in frozen:
+        return frozen_table(make(), indicators, frozen[span]["esf"][code])
+    return _tables_by_span(scope, sql, indicators, make, partitions, protected, frozen)[span]
+
+
+def participants_table(scope: Scope, *, protected: bool = True, period: Span | None = None,
+                       frozen: dict | None = None) -> EsfTable:
     """Common output indicators for participants (Annex I, 1.1 and 1.2) of ``period`` (a span
-    of the scope's grid; the whole scope by default): one SQL statement for every period.
+    of the scope's grid; the whole scope by default): one SQL statement for every period, or
+    none for a frozen period (``frozen``: the published figures of the closed periods).
 
     ``protected=False`` is for the tests of the arithmetic only: pages and exports always
     get the protected table."""
-    tables = _tables_by_span(scope, PARTICIPANTS_SQL, OUTPUTS, _outputs, OUTPUT_PARTITIONS, protected)
-    return tables[period or scope.span]
+    return _table("outputs", scope, protected=protected, period=period, frozen=frozen)
 
 
-def leavers_table(scope: Scope, *, protected: bool = True, period: Span | None = None) -> EsfTable:
+def leavers_table(scope: Scope, *, protected: bool = True, period: Span | None = None,
+                  frozen: dict | None = None) -> EsfTable:
     """Common immediate result indicators for participants (Annex I, 2.1): one SQL statement."""
-    tables = _tables_by_span(scope, LEAVERS_SQL, RESULTS, _results, (), protected)
-    return tables[period or scope.span]
+    return _table("results", scope, protected=protected, period=period, frozen=frozen)
+
+
+def release_figures(scope: Scope, spans, frozen: dict) -> dict[Span, dict]:
+    """The protected figures of both tables for ``spans`` (closed periods not frozen yet), with
+    the periods already frozen locked: two statements."""
+    figures: dict[Span, dict] = {span: {} for span in spans}
+    for code, sql, indicators, make, partitions in TABLES:
+        tables = _tables_by_span(scope, sql, indicators, make, partitions, True, frozen)
+        for span in spans:
+            figures[span][code] = table_figures(tables[span])
+    return figures

@@ -7,7 +7,8 @@ territories and months).
 
 A download holds the dashboard's selection: the period, and the territory or the
 organisation if one is chosen (then its cells only), and says so in its first rows (the
-information sheet of an XLSX, the header rows of a CSV).
+information sheet of an XLSX, the header rows of a CSV), with whether its figures are
+frozen or provisional; its file name says the same (``download_filename``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -25,6 +27,7 @@ from sharing.categories import BY_CODE
 
 from .esf import SEXES, EsfTable
 from .indicators import Publication, Scope
+from .periods import Period
 from .sdc import SUPPRESSED, THRESHOLD, Cell
 
 BASIS_LABELS = {
@@ -62,12 +65,28 @@ def extra_label(dim: str, key: str) -> str:
     return key or "—"
 
 
-def metadata(scope: Scope, pilot, title: str, selection: str) -> list[list[str]]:
+def download_filename(*, kind: str, pilot_code: str, period: Period, selection: str = "", provisional: bool,
+                      version: int = 1, extension: str) -> str:
+    """``ris-<kind>-<pilot>-<period>[-<selection>][-provisional|-vN].<extension>``, in plain
+    ASCII (slugified): e.g. ``ris-indicadores-piloto-toledo-2026-T1-toledo.xlsx``."""
+    parts = ["ris", slugify(kind), slugify(pilot_code), period.file_code]
+    if selection:
+        parts.append(slugify(selection))
+    if provisional:
+        parts.append("provisional")
+    elif version > 1:
+        parts.append(f"v{version}")
+    name = "-".join(part for part in parts if part)
+    return f"{name[:150]}.{extension}"
+
+
+def metadata(scope: Scope, pilot, title: str, selection: str, state: str = "") -> list[list[str]]:
     rows = [
         [title],
         [_("Proyecto piloto"), pilot.name],
         [_("Periodo"), f"{scope.start:%d/%m/%Y} – {scope.end:%d/%m/%Y}"],
         [_("Selección"), selection],
+        [_("Estado de los datos"), state],
         [_("Generado"), timezone.localtime().strftime("%d/%m/%Y %H:%M")],
         [_("Secreto estadístico"),
          _("«%(mark)s»: dato suprimido porque se basa en menos de %(n)s personas, o para que no pueda "

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .indicators import Scope
-from .models import DimensionFollowUp, Pilot
-from .periods import MONTH, PILOT, PILOT_CODE, QUARTER, YEAR, Grid, Span
+from .models import DimensionFollowUp, FrozenPeriod, Pilot
+from .periods import MONTH, PILOT, PILOT_CODE, QUARTER, YEAR, Grid, Period, Span
 
 #: Parameters of the former free range of months ("desde", "hasta"): refused, not guessed.
 FREE_RANGE = ("desde", "hasta")
@@ -63,11 +63,16 @@ class FilterForm(forms.Form):
                 )
         return data
 
-    def period(self) -> Span:
-        """The chosen period; the whole pilot if the form is unbound or invalid."""
+    def chosen_period(self) -> Period:
+        """The chosen period of the grid (as named in the address); the whole pilot if the form
+        is unbound or invalid."""
         if self.is_bound and self.is_valid() and self.cleaned_data["periodo"]:
-            return self.grid.period(self.cleaned_data["periodo"]).span
-        return self.grid.top
+            return self.grid.period(self.cleaned_data["periodo"])
+        return self.grid.period(PILOT_CODE)
+
+    def period(self) -> Span:
+        """The chosen period's months; the whole pilot if the form is unbound or invalid."""
+        return self.chosen_period().span
 
     def selection(self) -> tuple[int | None, str | None]:
         if not (self.is_bound and self.is_valid()):
@@ -133,7 +138,7 @@ class PilotAdminForm(forms.ModelForm):
     class Meta:
         model = Pilot
         fields = ["name", "code", "objectives", "community", "provinces", "municipalities", "organisations",
-                  "start_date", "end_date", "funding_lines", "funding_reference"]
+                  "start_date", "end_date", "freeze_after_days", "funding_lines", "funding_reference"]
 
     def clean(self):
         data = super().clean()
@@ -158,4 +163,43 @@ class PilotAdminForm(forms.ModelForm):
             errors["organisations"] = _("Todas las organizaciones deben ser de la comunidad autónoma del piloto.")
         if errors:
             raise forms.ValidationError(errors)
+        return data
+
+
+class PeriodCorrectionForm(forms.ModelForm):
+    """An administrator corrects a frozen period: the pilot, the period (its code, as in the
+    filter of the evaluation pages) and the reason, which every page of the period will show."""
+
+    periodo = forms.CharField(
+        label=_("Periodo"), max_length=20,
+        help_text=_("Código del periodo cerrado, como en el filtro de las páginas de evaluación: 2026-03 (un mes), "
+                    "2026-T1 (un trimestre), 2026 (un año) o «piloto» (todo el piloto, si ha terminado)."),
+    )
+
+    class Meta:
+        model = FrozenPeriod
+        fields = ["pilot", "periodo", "reason"]
+        help_texts = {
+            "reason": _("Se mostrará con las cifras corregidas en las páginas, descargas e informes del periodo."),
+        }
+
+    def clean(self):
+        from .selectors import closed_periods_of, pilot_scope
+
+        data = super().clean()
+        pilot, code = data.get("pilot"), (data.get("periodo") or "").strip()
+        if pilot is None or not code:
+            return data
+        if not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Indique el motivo de la corrección."))
+        scope = pilot_scope(pilot=pilot)
+        period = scope.grid().period(code)
+        if period is None:
+            self.add_error("periodo", _("Ese periodo no existe en este piloto."))
+            return data
+        closed = closed_periods_of(pilot=pilot, scope=scope)
+        if period.span not in closed.rows and period.span not in closed.pending:
+            self.add_error("periodo", _("Ese periodo no está cerrado: sus cifras aún son provisionales y se "
+                                        "calculan en cada consulta."))
+        data["span"] = period.span
         return data

@@ -36,6 +36,12 @@ population and the number of periods) and protects the result with ``pilots.sdc`
 period, territory and organisation filters of the pages select cells of this one protected
 release, so that filtering never yields a number another selection had suppressed.
 
+**Frozen periods.** Once a period has closed, its protected cells are stored as they were
+published (``pilots.models.FrozenPeriod``, decision 0012) and given to ``publish`` as
+``frozen`` figures: a closed period is then cut from them without a query, and in a
+period still open the cells of its closed months are those figures, locked, so that the
+protection of the open cells is chosen around them (``pilots.sdc``, "Frozen cells").
+
 A source whose models do not exist yet (or are not migrated) is *not available*: its
 measures are published as "no disponible" with the reason, and nothing fails.
 """
@@ -76,7 +82,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .periods import Grid, Span, grid_of, month_end, month_start, months_between  # noqa: F401 (re-exported)
-from .sdc import Cell, Group, protect
+from .sdc import Cell, Group, frozen_cell, protect, unpublished_cell
 
 MONTH, ORGANISATION, TERRITORY = "month", "organisation", "territory"
 PROVINCE_LEVEL, MUNICIPALITY_LEVEL = "province", "municipality"
@@ -925,7 +931,7 @@ def run_series(source: Source, scope: Scope, period: Span | None = None) -> dict
         for measure in source.measures:
             if measure.firsts:
                 whole, per_org, per_territory = values.pop(0), values.pop(0), values.pop(0)
-                persons = per_org if ORGANISATION in grouped else per_territory if TERRITORY in grouped else whole
+                persons = int(per_org if ORGANISATION in grouped else per_territory if TERRITORY in grouped else whole)
                 _place(series[measure.code].slices.setdefault(span, Slice()), grouped, Cell(persons, persons))
                 continue
             basis = values.pop(0)
@@ -1001,6 +1007,22 @@ def _fill(series: Series, scope: Scope, spans: Sequence[Span]) -> None:
             cells = piece.extra.setdefault(dim, {})
             for key in dim_keys:
                 cells.setdefault(key, _empty(measure))
+        _in_order(piece, scope)
+    series.slices = {span: series.slices[span] for span in spans}
+
+
+def _in_order(piece: Slice, scope: Scope) -> None:
+    """The cells in a fixed order (the scope's organisations and territories, extra keys
+    sorted), not in the order the rows came in (or the order of a stored JSON): ties in
+    ``pilots.sdc`` are broken by order, so the same data always give the same protected cells."""
+    orgs = {org: i for i, org in enumerate(scope.org_ids)}
+    territories = {code: i for i, code in enumerate(scope.territories)}
+    piece.by_org = {org: piece.by_org[org] for org in sorted(piece.by_org, key=lambda o: (orgs.get(o, len(orgs)), o))}
+    piece.by_territory = {
+        code: piece.by_territory[code]
+        for code in sorted(piece.by_territory, key=lambda c: (territories.get(c, len(territories)), c))
+    }
+    piece.extra = {dim: {key: cells[key] for key in sorted(cells)} for dim, cells in sorted(piece.extra.items())}
 
 
 def table_of(series: Series, scope: Scope, grid: Grid, span: Span) -> MeasureTable:
@@ -1033,8 +1055,9 @@ def groups_for(series: Series, scope: Scope, grid: Grid) -> list[Group]:
     territory → that territory, alert rule (or data category, basis) → total. Across
     periods, for the total and for every organisation, territory and extra key: the months
     of a quarter → the quarter, its quarters → a year, the years → the whole pilot (the
-    tree of ``Grid.children``). A series computed for one period only has no relation
-    across periods (its figures are measured on the period's last day)."""
+    tree of ``Grid.children``), and the months of a year or of the whole pilot → it
+    (``Grid.relations``). A series computed for one period only has no relation across
+    periods (its figures are measured on the period's last day)."""
     if not series.measure.additive or not series.measure.personal:
         return []
     groups = []
@@ -1046,20 +1069,31 @@ def groups_for(series: Series, scope: Scope, grid: Grid) -> list[Group]:
             groups.append(Group(members, piece.by_territory[territory], f"organisations in {territory} {span.code}"))
         for dim, cells in piece.extra.items():
             groups.append(Group(list(cells.values()), piece.total, f"{dim} {span.code}"))
-    for parent, children in grid.children.items():
+    measure = series.measure
+    for parent, children in grid.relations():
         if parent not in series.slices or not all(child in series.slices for child in children):
             continue
         whole, parts = series.slices[parent], [series.slices[child] for child in children]
-        name = f"periods of {parent.code}"
+        name = f"periods of {parent.code} ({len(parts)})"
         groups.append(Group([p.total for p in parts], whole.total, name))
         for org, cell in whole.by_org.items():
-            groups.append(Group([p.by_org[org] for p in parts], cell, f"{name} · {org}"))
+            groups.append(Group([_member(p.by_org, org, measure) for p in parts], cell, f"{name} · {org}"))
         for territory, cell in whole.by_territory.items():
-            groups.append(Group([p.by_territory[territory] for p in parts], cell, f"{name} · {territory}"))
+            groups.append(Group([_member(p.by_territory, territory, measure) for p in parts], cell,
+                                f"{name} · {territory}"))
         for dim, cells in whole.extra.items():
             for key, cell in cells.items():
-                groups.append(Group([p.extra[dim][key] for p in parts], cell, f"{name} · {dim} {key}"))
+                groups.append(Group([_member(p.extra.setdefault(dim, {}), key, measure) for p in parts], cell,
+                                    f"{name} · {dim} {key}"))
     return groups
+
+
+def _member(cells: dict, key, measure: Measure) -> Cell:
+    """The cell of ``key`` in a shorter period; one a frozen period did not publish (an
+    organisation, territory or alert rule that appeared later) is an unknown, never shown."""
+    if key not in cells:
+        cells[key] = unpublished_cell(additive=measure.additive, personal=measure.personal)
+    return cells[key]
 
 
 def protect_series(series: dict[str, Series], scope: Scope) -> None:
@@ -1069,24 +1103,159 @@ def protect_series(series: dict[str, Series], scope: Scope) -> None:
             protect(list(one.cells()), groups_for(one, scope, grid))
 
 
-def publish(scope: Scope, sources: Sequence[Source] = SOURCES, *, period: Span | None = None) -> Publication:
+def publish(scope: Scope, sources: Sequence[Source] = SOURCES, *, period: Span | None = None,
+            frozen: Frozen | None = None) -> Publication:
     """Every indicator of ``period`` (a span of the scope's grid; the whole scope by default),
     cut from the protected release of the whole grid: one SQL statement per available source.
 
     Every period of the grid is computed and protected together, whichever is asked for, so
     that the cells of a month are the same (shown or "<5") in the month's own tables, in its
     quarter's monthly breakdown and in its year's: no two periods can be subtracted to get
-    back a suppressed cell."""
+    back a suppressed cell.
+
+    ``frozen`` holds the published figures of the closed periods (by span): a closed period
+    is cut from them without a query; otherwise they replace, locked, the cells the queries
+    give for those periods before the release is protected."""
     grid = scope.grid()
     span = period or grid.top
     if span not in grid.spans:
         raise ValueError(f"{span} is not a period of the grid")
+    frozen = frozen or {}
+    if span in frozen:
+        return frozen_publication(scope, span, frozen, sources)
     series: dict[str, Series] = {}
     for source in sources:
         series.update(run_series(source, scope, span))
+    lock_series(series, frozen, scope)
     protect_series(series, scope)
     tables = {code: table_of(one, scope, grid, span) for code, one in series.items()}
     return Publication(scope=scope.of(span), tables=tables, sources=tuple(sources))
+
+
+# --- Frozen figures -----------------------------------------------------------------------------
+
+#: The published figures of closed periods, by span: what ``figures_of`` gives for each span,
+#: ``{"indicators": {measure code: slice figures, or None if unavailable}, "esf": {...}}``.
+Frozen = dict[Span, dict]
+
+NOT_FROZEN = _("No disponible en este periodo: el indicador no se publicaba cuando el periodo se cerró.")
+
+
+def figures_of(piece: Slice) -> dict:
+    """A slice as it is published (``Cell.shown``: a number, "<5" or None), in JSON."""
+    return {
+        "total": piece.total.shown,
+        "org": {str(org): cell.shown for org, cell in piece.by_org.items()},
+        "territory": {code: cell.shown for code, cell in piece.by_territory.items()},
+        "extra": {dim: {key: cell.shown for key, cell in cells.items()} for dim, cells in piece.extra.items()},
+    }
+
+
+def slice_of(figures: dict, measure: Measure) -> Slice:
+    """The locked cells of a frozen slice."""
+    def cell(shown) -> Cell:
+        return frozen_cell(shown, additive=measure.additive, personal=measure.personal)
+
+    return Slice(
+        total=cell(figures["total"]),
+        by_org={int(org): cell(shown) for org, shown in figures["org"].items()},
+        by_territory={code: cell(shown) for code, shown in figures["territory"].items()},
+        extra={dim: {key: cell(shown) for key, shown in cells.items()} for dim, cells in figures["extra"].items()},
+    )
+
+
+def _frozen_figures(frozen: Frozen, span: Span, code: str):
+    """(published, figures): whether the frozen period has the measure, and its figures (None:
+    the source was not available then)."""
+    indicators = frozen[span]["indicators"]
+    return code in indicators, indicators.get(code)
+
+
+def lock_series(series: dict[str, Series], frozen: Frozen, scope: Scope) -> None:
+    """Replace the cells of the frozen periods by their published figures, locked.
+
+    A key the frozen period did not publish (an organisation that joined later) becomes an
+    unknown cell that can never be shown; so does every cell of a measure it did not publish."""
+    for code, one in series.items():
+        if not one.available or one.source.timing == Timing.PERIOD:
+            continue  # figures of the chosen period only: an open one, or it would be served frozen
+        measure = one.measure
+        for span, live in list(one.slices.items()):
+            if span not in frozen:
+                continue
+            published, figures = _frozen_figures(frozen, span, code)
+            piece = slice_of(figures, measure) if published and figures is not None else Slice(
+                total=unpublished_cell(additive=measure.additive, personal=measure.personal))
+            for org in live.by_org:
+                _member(piece.by_org, org, measure)
+            for territory in live.by_territory:
+                _member(piece.by_territory, territory, measure)
+            for dim, cells in live.extra.items():
+                for key in cells:
+                    _member(piece.extra.setdefault(dim, {}), key, measure)
+            _in_order(piece, scope)
+            one.slices[span] = piece
+
+
+def frozen_publication(scope: Scope, span: Span, frozen: Frozen, sources: Sequence[Source] = SOURCES) -> Publication:
+    """The tables of a closed period, from its frozen figures and its months': no query."""
+    grid = scope.grid()
+    tables = {}
+    for source in sources:
+        for measure in source.measures:
+            table = MeasureTable(measure=measure, source=source)
+            published, figures = _frozen_figures(frozen, span, measure.code)
+            if not published or figures is None:
+                table.available, table.reason = False, source.unavailable if published else NOT_FROZEN
+                tables[measure.code] = table
+                continue
+            piece = slice_of(figures, measure)
+            _in_order(piece, scope)
+            table.total, table.by_org, table.by_territory, table.extra = (
+                piece.total, piece.by_org, piece.by_territory, piece.extra)
+            if table.monthly:
+                months = []
+                for month in grid.month_spans(span):
+                    month_published, month_figures = _frozen_figures(frozen, month, measure.code)
+                    if month_published and month_figures is not None:
+                        months.append((month.start, slice_of(month_figures, measure)))
+                table.by_month = {month: one.total for month, one in months}
+                table.org_month = {org: {month: one.by_org[org] for month, one in months if org in one.by_org}
+                                   for org in table.by_org}
+                table.territory_month = {
+                    territory: {month: one.by_territory[territory] for month, one in months
+                                if territory in one.by_territory}
+                    for territory in table.by_territory
+                }
+            tables[measure.code] = table
+    return Publication(scope=scope.of(span), tables=tables, sources=tuple(sources))
+
+
+def release_figures(scope: Scope, spans: Sequence[Span], frozen: Frozen,
+                    sources: Sequence[Source] = SOURCES) -> dict[Span, dict]:
+    """The protected indicator figures of ``spans`` (closed periods not frozen yet), for their
+    snapshot: the same statements as ``publish`` for every period of the grid at once, with
+    the periods already frozen locked; the figures measured on a period's last day are
+    computed for each of ``spans`` (one statement per such source and span)."""
+    series: dict[str, Series] = {}
+    by_span: dict[Span, dict[str, Series]] = {span: {} for span in spans}
+    for source in sources:
+        if source.timing == Timing.PERIOD:
+            for span in spans:
+                by_span[span].update(run_series(source, scope, span))
+        else:
+            series.update(run_series(source, scope))
+    lock_series(series, frozen, scope)
+    protect_series(series, scope)
+    for one_span in by_span.values():
+        protect_series(one_span, scope)
+    figures = {}
+    for span in spans:
+        indicators = {}
+        for code, one in {**series, **by_span[span]}.items():
+            indicators[code] = figures_of(one.slices[span]) if one.available else None
+        figures[span] = {"indicators": indicators}
+    return figures
 
 
 SOURCE_BY_CODE: dict[str, Source] = {s.code: s for s in SOURCES}

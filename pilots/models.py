@@ -7,18 +7,26 @@ organisations taking part, its dates, funding lines and objectives. Its
 six key dimensions of the RIS working group (strategic, operational, technological,
 organisational, legal, governance).
 
+A ``FrozenPeriod`` is the protected figures of one closed period of a pilot, stored once as
+they were published and served from then on, never recomputed (decision 0012); a
+correction is a new version with its reason.
+
 Nothing here holds personal data: the quantitative indicators are computed from the
 platform's own tables by ``pilots.indicators`` and ``pilots.esf``, and only
-aggregates protected by ``pilots.sdc`` ever leave the app.
+aggregates protected by ``pilots.sdc`` ever leave the app (a frozen period holds the
+published cells only: "<5" where a cell was suppressed, never its value).
 """
 
 from __future__ import annotations
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ris.accounts.models import Role
@@ -87,6 +95,11 @@ class Pilot(models.Model):
                     "autonómico)."),
     )
     objectives = models.TextField(_("objetivos"))
+    freeze_after_days = models.PositiveSmallIntegerField(
+        _("días de margen antes de cerrar un periodo"), default=7, validators=[MaxValueValidator(92)],
+        help_text=_("Cuando un mes, trimestre o año termina, sus cifras siguen siendo provisionales estos días, "
+                    "para recoger los registros tardíos; después se cierran y se publican siempre las mismas."),
+    )
     created_at = models.DateTimeField(_("fecha de alta"), auto_now_add=True)
     updated_at = models.DateTimeField(_("última modificación"), auto_now=True)
 
@@ -105,6 +118,9 @@ class Pilot(models.Model):
             models.CheckConstraint(
                 condition=~Q(funding_lines=[]), name="pilot_has_funding_line",
                 violation_error_message=_("Indique al menos una línea de financiación."),
+            ),
+            models.CheckConstraint(
+                condition=Q(freeze_after_days__lte=92), name="pilot_freeze_after_days_at_most_92",
             ),
         ]
 
@@ -152,3 +168,59 @@ class DimensionFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pilot} · {self.get_dimension_display()} · {self.date:%d/%m/%Y}"
+
+
+class FrozenPeriodQuerySet(models.QuerySet):
+    def latest_versions(self) -> FrozenPeriodQuerySet:
+        """The latest version of each period (``DISTINCT ON``)."""
+        return self.order_by("pilot_id", "start", "end", "-version").distinct("pilot_id", "start", "end")
+
+
+@pgtrigger.register(
+    pgtrigger.Protect(name="frozen_period_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+)
+class FrozenPeriod(models.Model):
+    """The published figures of one closed period of a pilot: append-only.
+
+    ``figures`` is what the pages and downloads of the period show, cell by cell ("<5" for a
+    suppressed cell): ``{"indicators": {measure: {"total", "org", "territory", "extra"} or
+    None}, "esf": {"outputs": {indicator: {sex: …, "total": …}}, "results": …}}``. A later
+    version (a correction by an administrator, with its reason) replaces it in every page;
+    the earlier one stays, and the database refuses to change or delete either."""
+
+    class Origin(models.TextChoices):
+        SCHEDULED = "scheduled", _("Cierre programado")
+        ON_REQUEST = "on_request", _("Cierre en la primera consulta")
+        CORRECTION = "correction", _("Corrección")
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.PROTECT, related_name="frozen_periods",
+                              verbose_name=_("proyecto piloto"))
+    start = models.DateField(_("primer día"))
+    end = models.DateField(_("último día"))
+    version = models.PositiveSmallIntegerField(_("versión"), default=1)
+    origin = models.CharField(_("origen"), max_length=12, choices=Origin.choices)
+    reason = models.TextField(_("motivo de la corrección"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("corregido por"))
+    frozen_at = models.DateTimeField(_("cerrado el"), default=timezone.now)
+    figures = models.JSONField(_("cifras publicadas"))
+
+    objects = FrozenPeriodQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("periodo cerrado")
+        verbose_name_plural = _("periodos cerrados (cifras publicadas)")
+        ordering = ["pilot", "-start", "end", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["pilot", "start", "end", "version"], name="frozen_period_one_version"),
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="frozen_period_dates_ordered"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="frozen_period_version_positive"),
+            models.CheckConstraint(
+                condition=(Q(version=1) & ~Q(origin="correction"))
+                | (Q(version__gt=1, origin="correction", recorded_by__isnull=False) & ~Q(reason="")),
+                name="frozen_period_correction_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pilot} · {self.start:%m/%Y}–{self.end:%m/%Y} · v{self.version}"

@@ -11,6 +11,11 @@ cell (decision 0010, "Periods").
 A ``Span`` is a run of whole months. Two periods of the grid may cover the same span (a
 pilot that starts in October has a year 2025 that is its fourth quarter): they are the
 same figures, so cells are keyed by span, never by the period's name.
+
+A span is *closed* once it has ended and a few grace days have passed (``closes_on``):
+its figures are then frozen (``pilots.models.FrozenPeriod``) and never recomputed. The
+spans still open are the running month and the quarter, year and whole pilot holding it,
+and any that ended less than the grace days ago (decision 0012).
 """
 
 from __future__ import annotations
@@ -69,6 +74,15 @@ def month_span(month: dt.date) -> Span:
     return Span(month_start(month), month_end(month))
 
 
+def closes_on(span: Span, grace_days: int) -> dt.date:
+    """The first day a span's figures are frozen: ``grace_days`` after the day after its end."""
+    return span.end + dt.timedelta(days=grace_days + 1)
+
+
+def is_closed(span: Span, *, today: dt.date, grace_days: int) -> bool:
+    return today >= closes_on(span, grace_days)
+
+
 @dataclass(frozen=True)
 class Period:
     """One choice of the period filter: its code in the URL, its level and its span."""
@@ -77,6 +91,13 @@ class Period:
     level: str
     span: Span
     label: str
+
+    @property
+    def file_code(self) -> str:
+        """The period in a file name: its code (``2026-T1``), or its months for the whole pilot."""
+        if self.level == PILOT:
+            return f"{self.span.start:%Y-%m}-a-{self.span.end:%Y-%m}"
+        return self.code
 
 
 def _month_name(month: dt.date) -> str:
@@ -124,6 +145,23 @@ class Grid:
 
     def month_spans(self, span: Span) -> list[Span]:
         return [month_span(m) for m in span.months]
+
+    def relations(self) -> list[tuple[Span, list[Span]]]:
+        """The periods and the shorter periods that add up to them: each period and its parts in
+        the tree (``children``), and, when those parts are not months, the period and its
+        months. The definitions tell readers that a period is the sum of its months, so that
+        relation is declared as such (``pilots.sdc`` rule 4 reads each relation alone)."""
+        relations = []
+        for parent, children in self.children.items():
+            relations.append((parent, children))
+            months = self.month_spans(parent)
+            if len(months) >= 2 and children != months:
+                relations.append((parent, months))
+        return relations
+
+    def closed_spans(self, *, today: dt.date, grace_days: int) -> list[Span]:
+        """The spans whose figures are frozen by ``today`` (in the grid's order)."""
+        return [span for span in self.spans if is_closed(span, today=today, grace_days=grace_days)]
 
     def sql_values(self) -> str:
         """The spans as an SQL ``VALUES`` list (id, first day, last day). Dates of the grid

@@ -1,7 +1,8 @@
 """What the dashboard, the PDF report and the charts show of a protected publication.
 
 Everything here reads ``Cell.shown`` / ``Cell.suppressed``: a suppressed cell is "<5"
-in a table and a gap (``null``) in a chart, never its value.
+in a table and a gap (``null``) in a chart, never its value. A frozen period may lack an
+organisation or territory that joined the pilot after it closed: its cell is then "—".
 """
 
 from __future__ import annotations
@@ -95,14 +96,14 @@ def build_dashboard(publication: Publication, *, organisation_id: int | None, te
     by_territory = Grid(_("Comparación por territorio"), _("Indicadores por territorio del periodo"),
                         _("Territorio"), compared)
     for code in scope.territories:
-        by_territory.rows.append(Row(scope.territory_labels.get(code, code), [t.by_territory[code] for t in compared],
+        by_territory.rows.append(Row(scope.territory_labels.get(code, code), [t.by_territory.get(code) for t in compared],
                                      selected=territory == code))
     by_organisation = Grid(_("Comparación por organización"), _("Indicadores por organización del periodo"),
                            _("Organización"), compared)
     for org in scope.organisations:
         if territory is not None and org.territory != territory:
             continue
-        by_organisation.rows.append(Row(org.name, [t.by_org[org.id] for t in compared],
+        by_organisation.rows.append(Row(org.name, [t.by_org.get(org.id) for t in compared],
                                         selected=organisation_id == org.id))
     extras = []
     for source in publication.sources:

@@ -1,7 +1,8 @@
 """The printable evaluation report of a pilot and period (PDF, ReportLab).
 
 It is drawn from the same protected objects as the dashboard (``Dashboard`` and the
-ESF+ tables): a suppressed cell is printed "<5". It names organisations, territories
+ESF+ tables): a suppressed cell is printed "<5". It says whether the period's figures are
+frozen or provisional. It names organisations, territories
 and months, never a person; the follow-up of the dimensions is printed without the
 name of the coordinator who wrote it.
 """
@@ -88,7 +89,7 @@ def _footer(canvas, doc) -> None:
 
 
 def pilot_report_pdf(*, pilot: Pilot, dashboard: Dashboard, esf_tables: Sequence[EsfTable],
-                     follow_ups: Sequence[tuple[str, str, object]]) -> bytes:
+                     follow_ups: Sequence[tuple[str, str, object]], data_state: str = "") -> bytes:
     styles = _styles()
     scope = dashboard.publication.scope
     buffer = io.BytesIO()
@@ -103,6 +104,7 @@ def pilot_report_pdf(*, pilot: Pilot, dashboard: Dashboard, esf_tables: Sequence
             "start": scope.start.strftime("%d/%m/%Y"), "end": scope.end.strftime("%d/%m/%Y"),
             "sel": dashboard.selection_label, "now": timezone.localtime().strftime("%d/%m/%Y %H:%M")},
             styles["body"]),
+        _p(data_state, styles["body"]),
         Spacer(1, 4),
         _p(_("Secreto estadístico: «%(mark)s» indica un dato suprimido porque se basa en menos de %(n)s personas, "
              "o suprimido además para que no pueda deducirse otro a partir de los totales. Este informe no "

@@ -24,21 +24,42 @@ events, or a median) and the number of distinct persons behind it. The rules:
    hidden cells being the unknowns): while some hidden cell is determined by the visible
    ones, one more cell of one of its groups (the smallest visible non-zero one) is
    hidden, and the completion and the audit run again.
-4. Every suppressed cell is shown the same way (``SUPPRESSED``), primary or
+4. **Protection interval of one relation**: the audit stops a hidden cell from being
+   recomputed exactly, but a relation whose total is shown also tells a reader what its
+   hidden cells add up to (the total minus the shown members), and each of them lies
+   between 0 and that remainder. Were the remainder 1 or 2, two hidden cells of 1 would be
+   known to be at most 2. So whenever the hidden members of a group with a shown total add
+   up to less than ``PROTECTION_LEVEL`` (5, the threshold), one more cell is hidden as in
+   rule 2: read alone, no relation narrows a hidden cell below "0 to 5", which is no more
+   than "<5" already says. Several relations read together, with the knowledge that counts
+   are not negative (linear programming), can still narrow a hidden cell further: that is
+   not bounded here (decision 0012).
+5. Every suppressed cell is shown the same way (``SUPPRESSED``), primary or
    complementary: telling them apart would tell that the complementary one is at
    least 5, and with the group's sum that can pin the primary one down.
+
+**Frozen cells.** A cell of a closed period was published once and can no longer change
+(``locked``): it is neither suppressed nor shown anew, and the rules above choose the
+cells they hide among the others (the cells of the periods still open). A locked cell
+that was suppressed carries no value (``frozen_cell``): the snapshot stores what was
+published, nothing more.
 
 Medians take no part in groups: they do not add up.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+logger = logging.getLogger(__name__)
+
 THRESHOLD = 5
 SUPPRESSED = "<5"
+#: The least the hidden members of a group with a shown total may add up to (rule 4).
+PROTECTION_LEVEL = THRESHOLD
 
 
 @dataclass(eq=False)
@@ -51,6 +72,7 @@ class Cell:
     personal: bool = True  # False: a count of things that are not persons (meetings), never suppressed
     suppressed: bool = False
     complementary: bool = False  # internal only: never rendered nor exported
+    locked: bool = False  # published in a frozen period: neither suppressed nor shown anew
 
     @property
     def shown(self) -> float | int | str | None:
@@ -82,8 +104,21 @@ class Protection:
     cells: list[Cell] = field(default_factory=list)
 
 
+def frozen_cell(shown, *, additive: bool = True, personal: bool = True) -> Cell:
+    """A cell of a frozen period, from what was published: a number, ``SUPPRESSED`` or None."""
+    if shown == SUPPRESSED:
+        return Cell(None, 0, additive=additive, personal=personal, suppressed=True, locked=True)
+    return Cell(shown, 0, additive=additive, personal=personal, locked=True)
+
+
+def unpublished_cell(*, additive: bool = True, personal: bool = True) -> Cell:
+    """A cell a frozen period did not publish (an organisation that joined the pilot later):
+    to a reader it is unknown, like a suppressed cell, and it can no longer be shown."""
+    return Cell(None, 0, additive=additive, personal=personal, suppressed=True, locked=True)
+
+
 def needs_primary_suppression(cell: Cell) -> bool:
-    if cell.value is None or not cell.personal:
+    if cell.value is None or not cell.personal or cell.locked:
         return False
     return 0 < cell.persons < THRESHOLD
 
@@ -105,7 +140,11 @@ def protect(cells: Iterable[Cell], groups: Iterable[Group]) -> None:
             for group in groups:
                 if _complete_group(group):
                     changed = True
-        breakers = [breaker for _cell, breaker in exposed_cells(groups) if breaker is not None]
+        exposed = exposed_cells(groups)
+        breakers = [breaker for _cell, breaker in exposed if breaker is not None]
+        if len(breakers) < len(exposed):  # every cell around it frozen: cannot happen (decision 0012)
+            logger.error("Statistical disclosure control: %s hidden cells determined with no cell left to hide",
+                         len(exposed) - len(breakers))
         if not breakers:
             return
         for cell in breakers:
@@ -113,21 +152,36 @@ def protect(cells: Iterable[Cell], groups: Iterable[Group]) -> None:
 
 
 def _complete_group(group: Group) -> bool:
-    """Hide a second cell of a group that hides exactly one: a member, else the total."""
-    hidden = [c for c in (*group.members, group.total) if c.suppressed]
-    if len(hidden) != 1:
+    """Hide one more cell of a group that hides exactly one (a member, else the total), or
+    whose hidden members add up to less than ``PROTECTION_LEVEL`` under a shown total."""
+    total = group.total
+    hidden = [c for c in group.members if c.suppressed]
+    candidates = [c for c in group.members if not c.suppressed and c.value and not c.locked]
+    if total.suppressed:
+        if hidden or not candidates:
+            return False  # two hidden cells; or a hidden total over members all zero or frozen
+        _hide(min(candidates, key=lambda c: (c.value, c.persons)))
+        return True
+    if not hidden:
         return False
-    candidates = [c for c in group.members if not c.suppressed and c.value]
+    if len(hidden) >= 2 and not 0 <= _remainder(group) < PROTECTION_LEVEL:
+        return False  # a negative remainder: the members overlap (distinct persons), no upper bound
     if candidates:
         _hide(min(candidates, key=lambda c: (c.value, c.persons)))
-    elif not group.total.suppressed:
-        _hide(group.total)
+    elif not total.locked:
+        _hide(total)
     else:
-        return False  # a hidden total over members that are all zero: nothing to protect
+        return False  # every other cell is frozen: the audit looks for a cell to hide elsewhere
     return True
 
 
+def _remainder(group: Group) -> float:
+    """What a reader learns the hidden members add up to: the total minus the shown members."""
+    return (group.total.value or 0) - sum(c.value or 0 for c in group.members if not c.suppressed)
+
+
 def _hide(cell: Cell) -> None:
+    assert not cell.locked, "a frozen cell cannot be hidden anew"
     cell.suppressed = True
     cell.complementary = True
 
@@ -206,5 +260,5 @@ def _subtract(row: dict[int, Fraction], base: dict[int, Fraction], factor: Fract
 
 
 def _breaker(groups: list[Group]) -> Cell | None:
-    visible = [c for g in groups for c in (*g.members, g.total) if not c.suppressed]
+    visible = [c for g in groups for c in (*g.members, g.total) if not c.suppressed and not c.locked]
     return min(visible, key=lambda c: (not c.value, c.value or 0, c.persons), default=None)

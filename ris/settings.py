@@ -184,7 +184,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # the nightly sweep catches up on whatever was not queued.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2, "max_retries": 0}
 CELERY_TASK_PUBLISH_RETRY = False
-from diagnostics.schedule import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402
+from diagnostics.schedule import BEAT_SCHEDULE as DIAGNOSTICS_BEAT_SCHEDULE  # noqa: E402
+from pilots.schedule import BEAT_SCHEDULE as PILOTS_BEAT_SCHEDULE  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {**DIAGNOSTICS_BEAT_SCHEDULE, **PILOTS_BEAT_SCHEDULE}
 
 # Change history: who changed what and when; shown only through sharing.history.
 AUDITLOG_INCLUDE_ALL_MODELS = False

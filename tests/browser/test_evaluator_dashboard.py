@@ -333,7 +333,7 @@ def test_the_xlsx_download_and_the_pdf_report_hold_aggregates_and_no_person(
     # XLSX: the protected cells of the dashboard's selection (León), which it names; no person.
     xlsx = _download(page, "Indicadores (XLSX)", folder)
     shots(page, "xlsx-downloaded")
-    assert xlsx.name == f"{PILOT_CODE}-indicadores-202510-202611.xlsx"
+    assert xlsx.name == f"ris-indicadores-{PILOT_CODE}-2025-10-a-2026-11-leon-provisional.xlsx"
     workbook = load_workbook(xlsx)
     assert {"Información", "Indicadores", "Definiciones"} <= set(workbook.sheetnames)
     about = {row[0]: row[1:] for row in workbook["Información"].iter_rows(values_only=True)}
@@ -359,7 +359,7 @@ def test_the_xlsx_download_and_the_pdf_report_hold_aggregates_and_no_person(
     # the file is the body of the response the link led to.
     pdf = _open_inline(page, "Informe en PDF", folder)
     shots(page, "pdf-opened")
-    assert pdf.name == f"{PILOT_CODE}-informe-202510-202611.pdf"
+    assert pdf.name == f"ris-informe-{PILOT_CODE}-2025-10-a-2026-11-leon-provisional.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
     reader = PdfReader(io.BytesIO(pdf.read_bytes()))
     text = "\n".join(page_.extract_text() for page_ in reader.pages)

@@ -15,6 +15,12 @@ months, and whole pilot / a territory / an organisation / an extra key / a sex).
 rationals on the unknowns: the suppressed and the never-shown quantities) and returns the
 suppressed quantities it pins down: the strongest attack by addition and subtraction of
 published figures, of which "a coarser total minus the finer cells" is the simplest case.
+
+Narrowing without pinning down: ``narrow_relations`` lists the relations that alone tell the
+suppressed members of a shown total add up to less than 5 (``pilots.sdc`` rule 4 forbids
+them); ``narrowed`` bounds every suppressed quantity by propagating the relations with
+counts never negative (``intervals``), which chains relations as a patient reader with a
+spreadsheet would; a linear program could narrow further still.
 """
 
 from __future__ import annotations
@@ -226,8 +232,8 @@ class Knowledge:
     def suppressed(self) -> set[tuple]:
         return {q for q, values in self.shown.items() if values == {SUPPRESSED}}
 
-    def recovered(self) -> dict[tuple, Fraction]:
-        """The suppressed quantities that the relations pin down, with the value they get."""
+    def equations(self) -> list[tuple[dict, Fraction]]:
+        """The relations with the shown figures moved to the right-hand side: unknowns only."""
         known = {q: next(iter(v)) for q, v in self.shown.items() if len(v) == 1 and SUPPRESSED not in v}
         rows = []
         for relation in self.relations():
@@ -241,9 +247,37 @@ class Knowledge:
             row = {q: c for q, c in row.items() if c}
             if row:
                 rows.append((row, -constant))
-        solved = _solve(rows)
+        return rows
+
+    def recovered(self) -> dict[tuple, Fraction]:
+        """The suppressed quantities that the relations pin down, with the value they get."""
+        solved = _solve(self.equations())
         hidden = self.suppressed()
         return {q: value for q, value in solved.items() if q in hidden}
+
+    def narrow_relations(self, level: int = 5) -> list[tuple[list, Fraction]]:
+        """Relations that alone narrow suppressed quantities: a shown total whose suppressed
+        members add up (the total minus the shown members) to less than ``level``, so that each
+        of them is known to be smaller. (relation, what the suppressed members add up to)."""
+        known = {q: next(iter(v)) for q, v in self.shown.items() if len(v) == 1 and SUPPRESSED not in v}
+        hidden = self.suppressed()
+        narrow = []
+        for relation in self.relations():
+            (_sign, total), members = relation[0], relation[1:]
+            if total not in known or not all(q in known or q in hidden for _s, q in members):
+                continue
+            unknown = [q for _s, q in members if q not in known]
+            remainder = known[total] - sum(known[q] for _s, q in members if q in known)
+            if unknown and remainder < level:
+                narrow.append((relation, remainder))
+        return narrow
+
+    def narrowed(self) -> dict[tuple, tuple[Fraction, Fraction]]:
+        """The suppressed quantities that the relations, with counts never negative, bound from
+        above (``intervals``), with the interval they get."""
+        hidden = self.suppressed()
+        return {q: bounds for q, bounds in intervals(self.equations()).items()
+                if q in hidden and bounds[1] is not None}
 
 
 def _solve(rows: list[tuple[dict, Fraction]]) -> dict[tuple, Fraction]:
@@ -282,3 +316,43 @@ def _solve(rows: list[tuple[dict, Fraction]]) -> dict[tuple, Fraction]:
             reduced.append((other, base, base_rhs))
         basis = reduced + [(pivot, row, rhs)]
     return {pivot: rhs for pivot, row, rhs in basis if len(row) == 1}
+
+
+def intervals(relations: list[tuple[dict, Fraction]], rounds: int = 50) -> dict[tuple, tuple[Fraction, Fraction]]:
+    """Bounds on every unknown that the relations give with counts never negative: each
+    relation ``sum(c * x) = rhs`` bounds each of its unknowns by the bounds of the others, over
+    and over until nothing narrows (interval propagation: sound, not always the tightest a
+    linear program would find). ``None`` as an upper bound: unbounded."""
+    bounds: dict[tuple, list] = {}
+    for row, _rhs in relations:
+        for q in row:
+            bounds.setdefault(q, [Fraction(0), None])
+    for _ in range(rounds):
+        changed = False
+        for row, rhs in relations:
+            for q, c in row.items():
+                low_rest, high_rest = Fraction(0), Fraction(0)  # bounds of sum(other c * x)
+                for other, oc in row.items():
+                    if other == q:
+                        continue
+                    lo, hi = bounds[other]
+                    if oc > 0:
+                        low_rest += oc * lo
+                        high_rest = None if high_rest is None or hi is None else high_rest + oc * hi
+                    else:
+                        high_rest = None if high_rest is None else high_rest + oc * lo
+                        low_rest = None if low_rest is None or hi is None else low_rest + oc * hi
+                # c * x = rhs - rest, with rest in [low_rest, high_rest]
+                top = None if low_rest is None else rhs - low_rest
+                bottom = None if high_rest is None else rhs - high_rest
+                lo, hi = (bottom, top) if c > 0 else (top, bottom)
+                lo = None if lo is None else lo / c
+                hi = None if hi is None else hi / c
+                current = bounds[q]
+                if lo is not None and lo > current[0]:
+                    current[0], changed = lo, True
+                if hi is not None and (current[1] is None or hi < current[1]):
+                    current[1], changed = hi, True
+        if not changed:
+            break
+    return {q: (lo, hi) for q, (lo, hi) in bounds.items()}

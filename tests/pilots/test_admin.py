@@ -41,7 +41,7 @@ def test_list_search_detail_and_add_pages_open(model, follow_up, administrator, 
 def pilot_form(**extra) -> dict:
     return {
         "name": "Piloto Delicias", "code": "piloto-delicias", "objectives": "Itinerarios conjuntos.",
-        "community": "07", "start_date": "01/01/2026", "end_date": "31/12/2027",
+        "community": "07", "start_date": "01/01/2026", "end_date": "31/12/2027", "freeze_after_days": "7",
         "funding_lines": [FundingLine.RRF, FundingLine.STATE], "funding_reference": "PRTR C22.I2",
         "follow_ups-TOTAL_FORMS": "0", "follow_ups-INITIAL_FORMS": "0", **extra,
     }

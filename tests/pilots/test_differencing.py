@@ -1,5 +1,6 @@
 """Differencing: whatever periods, territories and organisations an evaluator asks for, no
-suppressed cell can be recomputed from the figures shown.
+suppressed cell can be recomputed from the figures shown, nor narrowed below "0 to 5" by
+the relations the definitions state (the closed periods, frozen, on any later day too).
 
 The world: a pilot that ran from January to June 2026, four organisations in two provinces
 (S, E and N in Valladolid, L in León). Every person is attended once, within one month
@@ -55,6 +56,14 @@ def world(pilot, social_services_centre, employment_office, ngo, leon_centre):
     return pilot
 
 
+def narrower_than_shown(knowledge: Knowledge) -> dict:
+    """Suppressed quantities that the relations, read together with counts never negative
+    (interval propagation), confine to fewer values than "<5" itself says (0 to 4): what a
+    reader would learn beyond the mark. ``pilots.sdc`` rule 4 is about each relation alone;
+    these worlds check the chains too, without claiming a linear program could not narrow more."""
+    return {q: (low, high) for q, (low, high) in knowledge.narrowed().items() if high - low < 4}
+
+
 def options(page: str, name: str) -> list[tuple[str, str]]:
     """The (value, label) options of a select of the filter form."""
     match = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S)
@@ -94,6 +103,8 @@ def test_no_period_territory_or_organisation_lets_a_suppressed_cell_be_recompute
     assert len(knowledge.suppressed()) > 20  # León's small cells, and their complements, are there to attack
     assert knowledge.contradictions() == {}  # a cell is "<5" everywhere or the same number everywhere
     assert knowledge.recovered() == {}
+    assert knowledge.narrow_relations() == []  # no relation alone says its hidden cells are under 5
+    assert narrower_than_shown(knowledge) == {}
 
 
 def test_april_in_leon_is_hidden_in_every_period_and_its_months_and_quarters_do_not_give_it_away(
@@ -129,14 +140,15 @@ def test_the_former_free_range_of_months_is_refused_by_every_page_and_download(c
     for dataset in ("indicadores", "fse"):
         url = reverse("evaluation:download", args=[world.pk, dataset, "csv"])
         response = client.get(url, free)
-        assert response["Content-Disposition"].endswith(f'{dataset}-202601-202606.csv"')  # the whole pilot
+        assert response["Content-Disposition"].endswith(  # the whole pilot
+            f'"ris-{dataset}-{world.code}-2026-01-a-2026-06.csv"')
         assert read_csv(response.content).span == (dt.date(2026, 1, 1), dt.date(2026, 6, 30))
         assert read_csv(response.content).rows == read_csv(client.get(url, {"periodo": "piloto"}).content).rows
     page = client.get(reverse("evaluation:dashboard", args=[world.pk]), free)
     assert "Los datos se publican por mes, trimestre o año naturales" in page.content.decode()
     assert (page.context["scope"].start, page.context["scope"].end) == (dt.date(2026, 1, 1), dt.date(2026, 6, 30))
     report = client.get(reverse("evaluation:report", args=[world.pk]), free)
-    assert report["Content-Disposition"].endswith('informe-202601-202606.pdf"')
+    assert report["Content-Disposition"].endswith(f'"ris-informe-{world.code}-2026-01-a-2026-06.pdf"')
 
 
 def test_the_dashboard_shows_the_cells_of_the_download_of_the_same_selection(client_for, evaluator, world,
@@ -194,3 +206,86 @@ def test_scattered_small_counts_over_organisations_months_and_alert_rules_stay_h
     assert knowledge.suppressed()
     assert knowledge.contradictions() == {}
     assert knowledge.recovered() == {}
+    assert knowledge.narrow_relations() == []
+    assert narrower_than_shown(knowledge) == {}  # nor do the relations read together, beyond "0 to 4"
+
+
+def test_downloads_made_on_two_days_agree_on_every_closed_period_and_neither_day_reveals_a_cell(
+    client_for, evaluator, pilot, social_services_centre, employment_office, ngo, leon_centre,
+):
+    """A pilot running since four months ago: three closed months and the running one, with
+    small counts drawn for every organisation and month. The evaluator downloads every period
+    and selection, then records arrive dated in the closed months (late) and in the running
+    one, and she downloads everything again. Every figure of a closed period is the same on
+    both days (it is frozen), and neither day's files let a suppressed cell be recomputed.
+
+    What the two days do tell apart are the periods still open (the running month, quarter,
+    year and the whole pilot): they grow with what is recorded, the late records too. That is
+    the known limit of publishing provisional figures (decision 0012)."""
+    from django.utils import timezone
+
+    from pilots.periods import Span, is_closed, month_end
+
+    today = timezone.localdate()
+    first = dt.date(today.year, today.month, 1)
+    months = []
+    for back in (3, 2, 1, 0):
+        year, month = divmod(today.year * 12 + today.month - 1 - back, 12)
+        months.append(dt.date(year, month + 1, 1))
+    pilot.start_date, pilot.end_date = months[0], None
+    pilot.save()
+    organisations = [social_services_centre, employment_office, ngo, leon_centre]
+    rng = random.Random(8)
+
+    def record(month: dt.date, organisation, n: int, day: int) -> None:
+        for _ in range(n):
+            person = PersonFactory(sex=rng.choice("FM"))
+            enrol_on(person, organisation, month.replace(day=day), month.replace(day=day + 5))
+            receiver = rng.choice([o for o in organisations if o != organisation])
+            referral(person, organisation, receiver, at(month.replace(day=day + 1)))
+
+    for month in months:
+        for organisation in organisations:
+            record(month, organisation, rng.choice([0, 1, 2, 3, 5, 6, 8]), day=1 if month == first else 3)
+
+    client = client_for(evaluator)
+    indicators = reverse("evaluation:download", args=[pilot.pk, "indicadores", "csv"])
+    esf = reverse("evaluation:download", args=[pilot.pk, "fse", "csv"])
+    page = client.get(reverse("evaluation:dashboard", args=[pilot.pk])).content.decode()
+    periods = [value for value, _label in options(page, "periodo")]
+    selections = [{}, {"territorio": "24"}, {"territorio": "47"}] + [{"organizacion": o.pk} for o in organisations]
+
+    def download_everything() -> Knowledge:
+        knowledge = Knowledge()
+        knowledge.organisations = {o.name: "León" if o == leon_centre else "Valladolid" for o in organisations}
+        for period in periods:
+            for selection in selections:
+                file = read_csv(client.get(indicators, {"periodo": period, **selection}).content)
+                knowledge.read_indicators(file, ["León", "Valladolid"])
+            knowledge.read_esf(read_csv(client.get(esf, {"periodo": period}).content))
+        return knowledge
+
+    day_one = download_everything()
+    for month in months[:3]:  # late records, dated in the closed months
+        record(month, rng.choice(organisations), 1, day=12)
+    record(first, leon_centre, 2, day=2)
+    day_two = download_everything()
+
+    for knowledge in (day_one, day_two):
+        assert knowledge.suppressed()
+        assert knowledge.contradictions() == {}
+        assert knowledge.recovered() == {}
+        assert knowledge.narrow_relations() == []
+    # On the second day the open periods hold the late records and their frozen months do not:
+    # the relations no longer add up exactly, and intervals read from them mean nothing.
+    assert narrower_than_shown(day_one) == {}
+
+    def closed(quantity) -> bool:
+        start, end = quantity[2]
+        return is_closed(Span(start, month_end(end)), today=today, grace_days=pilot.freeze_after_days)
+
+    closed_one = {q: v for q, v in day_one.shown.items() if closed(q)}
+    closed_two = {q: v for q, v in day_two.shown.items() if closed(q)}
+    assert closed_one and closed_one == closed_two
+    assert {q: v for q, v in day_one.shown.items() if not closed(q)} != \
+        {q: v for q, v in day_two.shown.items() if not closed(q)}  # the open periods did change

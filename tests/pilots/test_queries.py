@@ -21,15 +21,21 @@ from .conftest import enrol_on, persons
 
 pytestmark = pytest.mark.django_db
 
-PERIOD = {"periodo": "2026"}
-#: session, user and membership (3), pilot (1), its organisations (1), then: the ten sources of
-#: indicators (every period of the grid at once), the two ESF+ tables, the latest follow-ups, the
-#: whole list of follow-ups, and the disclosure log line (savepoint, lock, tail, insert, release: 5).
+PERIOD = {"periodo": "2026"}  # the running year: computed live around its frozen months
+#: session, user and membership (3), pilot (1), its organisations (1), the frozen periods (1), then:
+#: the ten sources of indicators (every period of the grid at once), the two ESF+ tables, the
+#: latest follow-ups, the whole list of follow-ups, and the disclosure log line (savepoint, lock,
+#: tail, insert, release: 5).
 LOG = 5
 SOURCE_QUERIES = 10
-PAGE_QUERIES = {"dashboard": 3 + 2 + SOURCE_QUERIES + 1, "esf": 3 + 2 + 2 + LOG, "follow_ups": 3 + 1 + 1 + 1,
-                "report": 3 + 2 + SOURCE_QUERIES + 2 + 1 + LOG, "csv": 3 + 2 + SOURCE_QUERIES + LOG,
-                "xlsx": 3 + 2 + SOURCE_QUERIES + LOG}
+FROZEN = 1
+PAGE_QUERIES = {"dashboard": 3 + 2 + FROZEN + SOURCE_QUERIES + 1, "esf": 3 + 2 + FROZEN + 2 + LOG,
+                "follow_ups": 3 + 1 + 1 + 1, "report": 3 + 2 + FROZEN + SOURCE_QUERIES + 2 + 1 + LOG,
+                "csv": 3 + 2 + FROZEN + SOURCE_QUERIES + LOG, "xlsx": 3 + 2 + FROZEN + SOURCE_QUERIES + LOG}
+#: A closed period is served from its frozen figures: no source, no ESF+ statement.
+CLOSED_PERIOD = {"periodo": "2026-T1"}
+CLOSED_PAGE_QUERIES = {"dashboard": 3 + 2 + FROZEN + 1, "esf": 3 + 2 + FROZEN + LOG,
+                       "report": 3 + 2 + FROZEN + 1 + LOG, "csv": 3 + 2 + FROZEN + LOG, "xlsx": 3 + 2 + FROZEN + LOG}
 
 
 def grow(pilot, social_services_centre, employment_office, ngo, n: int) -> None:
@@ -132,3 +138,21 @@ def test_the_pilot_list_costs_the_same_for_one_and_many_pilots(client_for, evalu
     with django_assert_max_num_queries(5):
         many = count(lambda: client.get(url))
     assert one == many
+
+
+@pytest.mark.parametrize("page", ["dashboard", "esf", "report", "csv", "xlsx"])
+def test_a_closed_period_is_read_from_its_frozen_figures_without_computing_anything(
+    page, client_for, evaluator, pilot, social_services_centre, employment_office, ngo,
+    django_assert_max_num_queries,
+):
+    client = client_for(evaluator)
+    if page in ("csv", "xlsx"):
+        url = reverse("evaluation:download", args=[pilot.pk, "indicadores", page])
+    else:
+        url = reverse(f"evaluation:{page}", args=[pilot.pk])
+    grow(pilot, social_services_centre, employment_office, ngo, 6)
+    client.get(url, CLOSED_PERIOD)  # freezes the closed periods (the nightly task has not run)
+    with django_assert_max_num_queries(CLOSED_PAGE_QUERIES[page]), CaptureQueriesContext(connection) as queries:
+        assert client.get(url, CLOSED_PERIOD).status_code == 200
+    tables = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "sharing_enrolment" not in tables and "coordination_referral" not in tables

@@ -3,7 +3,9 @@
 Primary rule: a cell resting on 1 to 4 persons is shown as "<5". Complementary rule: in
 a group of cells that add up to a visible total, one suppressed cell alone could be
 recomputed as "total minus the visible cells", so a second cell (the next smallest) or
-the total is suppressed too.
+the total is suppressed too; and the hidden cells of such a group must add up to at least
+5, or a reader would know each of them is smaller. Frozen cells (of closed periods) are
+never suppressed nor shown anew: the other cells protect them.
 """
 
 from __future__ import annotations
@@ -204,7 +206,8 @@ def test_relations_chained_through_a_table_are_solved_and_broken(monkeypatch):
     "1" down; the audit hides one more cell."""
     values = [[12, 12, 1], [0, 9, 6], [0, 1, 1]]
     cells, groups, grid = table_with_margins(values)
-    monkeypatch.setattr(sdc, "exposed_cells", lambda groups: [])  # completion alone
+    monkeypatch.setattr(sdc, "exposed_cells", lambda groups: [])  # completion alone...
+    monkeypatch.setattr(sdc, "PROTECTION_LEVEL", 0)  # ...of exactly one hidden cell
     protect(cells, groups)
     assert all(sum(c.suppressed for c in (*g.members, g.total)) != 1 for g in groups)
     assert (1, 1) in pinned(groups)
@@ -214,3 +217,107 @@ def test_relations_chained_through_a_table_are_solved_and_broken(monkeypatch):
     protect(cells, groups)
     assert pinned(groups) == []
     assert grid[0][2].suppressed and grid[2][2].suppressed  # the primary cells stay hidden
+
+
+# --- Protection interval of one relation -----------------------------------------------------------
+
+
+def interval(group: Group, cell: Cell) -> tuple[Fraction, Fraction]:
+    """What the group alone tells a reader about a hidden member, with counts not negative."""
+    remainder = group.total.value - sum(c.value for c in group.members if not c.suppressed)
+    others = [c for c in group.members if c.suppressed and c is not cell]
+    return Fraction(max(0, remainder - remainder * len(others))), Fraction(remainder)
+
+
+def test_hidden_cells_adding_up_to_less_than_five_under_a_shown_total_get_company():
+    """Two primary cells of 1 and 2 under a total of 40: hidden together they add up to 3, so a
+    reader would know each is 0 to 3. One more cell is hidden: the remainder becomes 12."""
+    members, total = counts(1, 2, 9, 28), Cell(40, 40)
+    group = Group(members, total)
+    protect([*members, total], [group])
+    assert [c.shown for c in members] == [SUPPRESSED, SUPPRESSED, SUPPRESSED, 28]
+    assert members[2].complementary and total.shown == 40
+    for cell in members[:3]:
+        low, high = interval(group, cell)
+        assert high - low >= sdc.PROTECTION_LEVEL
+
+
+def test_hidden_cells_adding_up_to_five_or_more_need_nothing_more():
+    members, total = counts(2, 3, 30), Cell(35, 35)
+    group = Group(members, total)
+    protect([*members, total], [group])
+    assert [c.shown for c in members] == [SUPPRESSED, SUPPRESSED, 30]
+    assert interval(group, members[0]) == (0, 5)
+
+
+def test_without_a_member_to_hide_the_total_is_hidden_to_widen_the_interval():
+    """A quarter still open: October is frozen and shown (5), November and December hold 1 and 2
+    persons. The quarter (8) minus October says they add up to 3; no open month is left to
+    hide, so the quarter is hidden."""
+    october, november, december, quarter = sdc.frozen_cell(5), Cell(1, 1), Cell(2, 2), Cell(8, 8)
+    protect([october, november, december, quarter], [Group([october, november, december], quarter)])
+    assert [c.shown for c in (october, november, december)] == [5, SUPPRESSED, SUPPRESSED]
+    assert quarter.suppressed and quarter.complementary
+
+
+def test_every_group_of_the_random_tables_leaves_its_hidden_cells_five_or_more_apart():
+    import random
+
+    rng = random.Random(11)
+    for _ in range(30):
+        values = [[rng.choice([0, 1, 2, 3, 4, 6, 9, 15]) for _ in range(4)] for _ in range(4)]
+        cells, groups, _grid = table_with_margins(values)
+        protect(cells, groups)
+        assert pinned(groups) == [], values
+        for group in groups:
+            if group.total.suppressed or not any(c.suppressed for c in group.members):
+                continue
+            remainder = group.total.value - sum(c.value for c in group.members if not c.suppressed)
+            assert remainder >= sdc.PROTECTION_LEVEL, (values, group)
+
+
+# --- Frozen cells ------------------------------------------------------------------------------------
+
+
+def test_a_frozen_cell_keeps_what_was_published():
+    shown, hidden = sdc.frozen_cell(3), sdc.frozen_cell(SUPPRESSED)
+    protect([shown, hidden], [])
+    assert shown.shown == 3 and hidden.shown == SUPPRESSED  # 3 persons: published before, stays
+    assert hidden.value is None  # what was hidden was never stored
+
+
+def test_open_cells_protect_a_frozen_hidden_month_and_frozen_cells_are_never_hidden_anew():
+    """October (closed, frozen: "<5") and November (open, 7) make the open quarter (9): November
+    is hidden, since October can no longer be shown and the quarter minus November would give it."""
+    october, november, quarter = sdc.frozen_cell(SUPPRESSED), Cell(7, 7), Cell(9, 9)
+    protect([october, november, quarter], [Group([october, november], quarter)])
+    assert november.suppressed and not quarter.suppressed
+    assert october.shown == SUPPRESSED
+
+
+def test_a_frozen_shown_cell_is_not_chosen_to_complement_an_open_one():
+    october, november, december, quarter = sdc.frozen_cell(6), Cell(2, 2), Cell(9, 9), Cell(17, 17)
+    group = Group([october, november, december], quarter)
+    protect([october, november, december, quarter], [group])
+    assert october.shown == 6 and not october.suppressed
+    assert november.suppressed and december.suppressed
+    assert pinned([group]) == []
+
+
+def test_the_audit_breaks_chains_with_open_cells_only():
+    """A table whose first row is frozen (a closed month by organisation) and whose second row
+    and margins are open: whatever the audit hides, it hides in the open part."""
+    a, b, c = sdc.frozen_cell(SUPPRESSED), sdc.frozen_cell(SUPPRESSED), sdc.frozen_cell(12)
+    row1 = sdc.frozen_cell(15)
+    d, e, f = Cell(1, 1), Cell(8, 8), Cell(20, 20)
+    row2 = Cell(29, 29)
+    columns = [Cell(3, 3), Cell(10, 10), Cell(32, 32)]
+    total = Cell(44, 44)
+    groups = [Group([a, b, c], row1), Group([d, e, f], row2), Group([a, d], columns[0]),
+              Group([b, e], columns[1]), Group([c, f], columns[2]), Group([row1, row2], total),
+              Group(columns, total)]
+    cells = [a, b, c, row1, d, e, f, row2, *columns, total]
+    protect(cells, groups)
+    assert [x.shown for x in (a, b, c, row1)] == [SUPPRESSED, SUPPRESSED, 12, 15]
+    assert pinned(groups) == []
+    assert not any(x.complementary for x in (a, b, c, row1))

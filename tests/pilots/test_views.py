@@ -194,7 +194,7 @@ def test_the_indicator_csv_is_a_spanish_spreadsheet_with_suppressed_cells(client
     response = client_for(evaluator).get(reverse("evaluation:download", args=[world.pk, "indicadores", "csv"]),
                                          PERIOD)
     assert response["Content-Type"].startswith("text/csv")
-    assert 'attachment; filename="piloto-valladolid-leon-indicadores-202601-202603.csv"' == \
+    assert 'attachment; filename="ris-indicadores-piloto-valladolid-leon-2026-T1.csv"' == \
         response["Content-Disposition"]
     text = response.content.decode("utf-8-sig")
     assert "persons_attended;Personas atendidas;Total;;15" in text
