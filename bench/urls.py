@@ -4,6 +4,7 @@ from django.http import Http404, JsonResponse
 from django.urls import path
 
 from cases.catalogue import _SECTION_FIELDS
+from diagnostics.record import PAIRS, _entries, _entry
 from cases.models import SECTION_MODELS, Person
 from ris.accounts.viewer import viewer_for_request
 from ris.urls import urlpatterns as product_urlpatterns
@@ -12,7 +13,8 @@ from sharing.record import _entry_json, _model_label, basic_sheet
 
 
 def plain_record(request, person_id: int):
-    """What a single-service system does: check the caseload, read its own sections, answer."""
+    """What a single-service system does: check the caseload, read its own sections and
+    diagnostics, answer."""
     viewer = viewer_for_request(request)
     if viewer is None or not organisation_attends(viewer.organisation_id, person_id):
         raise Http404
@@ -24,6 +26,10 @@ def plain_record(request, person_id: int):
         rows = model.objects.filter(person_id=person_id, recorded_by_service=viewer.service)
         fks = [f.name for f in model._meta.concrete_fields if f.is_relation and f.name not in ("person", "recorded_by")]
         sections.extend(_entry_json(r, _model_label(r)) for r in rows.select_related(*fks))
+    # The endpoint carries the diagnostics too: a single-service system shows its own.
+    own = {pair for pair in PAIRS if pair[1] == viewer.service}
+    for rows in _entries(person_id, own).values():
+        sections.extend(_entry(r) for r in rows)
     return JsonResponse({"person": basic_sheet(person, []), "entries": sections})
 
 

@@ -697,7 +697,7 @@ SECTION_MODELS: tuple[type[ServiceEntry], ...] = (
 def _attachment_category_choices() -> list[tuple[str, str]]:
     from sharing.categories import CATEGORIES
 
-    return [(c.code, c.label) for c in CATEGORIES if c.code != "ficha_basica"]
+    return [(c.code, c.lazy_label) for c in CATEGORIES if c.code != "ficha_basica"]
 
 
 class Attachment(ServiceEntry):

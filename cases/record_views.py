@@ -198,7 +198,22 @@ def _field_view(model: type[models.Model] | None, item: dict) -> dict:
     return out
 
 
-def _entry_view(category: str, entry: dict, *, editable: bool, models_by_type: dict | None = None) -> dict:
+def _diagnostics_edit_routes() -> dict[type[ServiceEntry], str]:
+    from diagnostics.models import (
+        BasicEmployabilityScreening,
+        EmployabilityAssessment,
+        ExclusionAssessment,
+    )
+
+    return {
+        ExclusionAssessment: "exclusion_assessment_update",
+        EmployabilityAssessment: "employability_assessment_update",
+        BasicEmployabilityScreening: "screening_update",
+    }
+
+
+def _entry_view(category: str, entry: dict, *, editable: bool, models_by_type: dict | None = None,
+                diagnostics_editor: int | None = None) -> dict:
     """A record entry, ready to print: sections and documents have fields, the household its own shape."""
     if "fields" not in entry:  # household composition or economy
         view = dict(entry)
@@ -217,7 +232,12 @@ def _entry_view(category: str, entry: dict, *, editable: bool, models_by_type: d
     document = bool(entry.get("document"))
     models_by_type = models_by_type if models_by_type is not None else _model_by_type()
     model = Attachment if document else models_by_type.get((category, entry["type"]))
-    section = model is not None and not document and model in SECTION_MODELS  # diagnostics: not edited
+    section = model is not None and not document and model in SECTION_MODELS
+    # A diagnostic is edited on its own form, by the organisation that recorded it
+    # (``diagnostics_editor``: the viewer's organisation, when it may record this kind).
+    edit_route = ""
+    if diagnostics_editor is not None and entry.get("recorded_by_org_id") == diagnostics_editor:
+        edit_route = _diagnostics_edit_routes().get(model, "")
     return {
         "kind": "document" if document else "entry",
         "id": entry["id"],
@@ -229,6 +249,7 @@ def _entry_view(category: str, entry: dict, *, editable: bool, models_by_type: d
         "note": entry.get("note", ""),
         "slug": section_slug(model) if section else "",
         "editable": editable and section,
+        "edit_route": edit_route,
     }
 
 
@@ -456,7 +477,10 @@ def record_page(*, record: RecordView, viewer: Viewer, person_id: int, may_write
     for view in record.categories:
         own = view.source_service in (COMMON, viewer.service)
         editable = may_write and attends and own and view.source_service == viewer.service
-        entries = [_entry_view(view.code, e, editable=editable, models_by_type=models_by_type)
+        pair = (view.code, view.source_service)
+        editor = viewer.organisation_id if pair in diagnostics_actions else None
+        entries = [_entry_view(view.code, e, editable=editable, models_by_type=models_by_type,
+                               diagnostics_editor=editor)
                    for e in view.entries] if view.level == FULL else []
         blocks[(view.code, view.source_service)] = CategoryBlock(
             view=view, entries=entries, own=own,

@@ -56,6 +56,12 @@ urlpatterns = [
          name="screening_create"),
     path("personas/<int:person_id>/diagnosticos/exclusion/nueva/", diagnostics_views.exclusion_assessment_create,
          name="exclusion_assessment_create"),
+    path("personas/<int:person_id>/diagnosticos/empleabilidad/<int:entry_id>/",
+         diagnostics_views.employability_assessment_update, name="employability_assessment_update"),
+    path("personas/<int:person_id>/diagnosticos/cribado/<int:entry_id>/", diagnostics_views.screening_update,
+         name="screening_update"),
+    path("personas/<int:person_id>/diagnosticos/exclusion/<int:entry_id>/",
+         diagnostics_views.exclusion_assessment_update, name="exclusion_assessment_update"),
     # sharing
     path("emergencia/", sharing_views.break_glass, name="break_glass"),
 ]

@@ -18,11 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ris.accounts.models import ServiceKind
-from sharing.categories import CATEGORIES
+from sharing.categories import CATEGORIES, label_of
 
 from .purposes import Purpose
 
-CATEGORY_CHOICES = [(c.code, c.label) for c in CATEGORIES]
+CATEGORY_CHOICES = [(c.code, c.lazy_label) for c in CATEGORIES]
 MINOR_SELF_CONSENT_AGE = 14  # LOPDGDD art. 7
 
 
@@ -149,13 +149,11 @@ class Consent(models.Model):
 
     @property
     def permitted_category_labels(self) -> list[str]:
-        labels = dict(CATEGORY_CHOICES)
-        return [labels.get(c, c) for c in self.permitted_categories]
+        return [label_of(c) for c in self.permitted_categories]
 
     @property
     def denied_category_labels(self) -> list[str]:
-        labels = dict(CATEGORY_CHOICES)
-        return [labels.get(c, c) for c in self.denied_categories]
+        return [label_of(c) for c in self.denied_categories]
 
     @property
     def purpose_labels(self) -> list[str]:

@@ -21,9 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Versioned
 from consent.purposes import Purpose
 from ris.accounts.models import ServiceKind
-from sharing.categories import CATEGORIES
+from sharing.categories import CATEGORIES, label_of
 
-CATEGORY_CHOICES = [(c.code, c.label) for c in CATEGORIES]
+CATEGORY_CHOICES = [(c.code, c.lazy_label) for c in CATEGORIES]
 PERSON_PURPOSE_CHOICES = [(p.value, p.label) for p in Purpose if p != Purpose.EVALUATION]
 
 
@@ -191,8 +191,7 @@ class Referral(models.Model):
 
     @property
     def category_labels(self) -> list[str]:
-        labels = dict(CATEGORY_CHOICES)
-        return [labels.get(c, c) for c in self.categories]
+        return [label_of(c) for c in self.categories]
 
     def allowed_actions(self) -> dict[str, str]:
         return self.TRANSITIONS[self.State(self.state)]
@@ -287,8 +286,7 @@ class InformationRequest(models.Model):
 
     @property
     def category_labels(self) -> list[str]:
-        labels = dict(CATEGORY_CHOICES)
-        return [labels.get(c, c) for c in self.categories]
+        return [label_of(c) for c in self.categories]
 
 
 # --- Mapa de recursos ---------------------------------------------------------------------------

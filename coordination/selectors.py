@@ -4,7 +4,10 @@ Every read that shows another service's data asks ``sharing``: the caseload thro
 ``sharing.caseload``, the level of each category through ``sharing.policy``
 (``load_facts`` + ``decide``), a case summary through ``sharing.record.record_for``. The
 ``*_view`` functions return, with what to show, the disclosure log lines the page must
-append (one ``disclosure_log_append`` call per request, in the view).
+append (one ``disclosure_log_append`` call per request, in the view). The diagnostics a
+referral shows its receiver come from ``diagnostics.record.diagnostics_summary``, the
+function that merges them into the record page, which writes its own disclosure lines
+in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from cases.merge import absorbed_q
 from cases.models import Person
 from consent.models import Consent
 from consent.purposes import Purpose
+from diagnostics.record import PAIRS as DIAGNOSTICS_PAIRS
+from diagnostics.record import diagnostics_summary
 from ris.accounts.models import Organisation, ServiceKind
 from ris.accounts.viewer import Viewer
 from sharing.caseload import organisation_attends, persons_attended_by
@@ -28,6 +34,7 @@ from sharing.categories import BY_CODE, COMMON, SPECIAL
 from sharing.disclosure import LogLine
 from sharing.models import Channel, DisclosureLogEntry, PersonGroupObjectPermission
 from sharing.policy import FULL, HIDDEN, INDICATOR, Decision, decide, load_facts
+from sharing.record import CategoryView
 
 from .models import (
     CaseConference,
@@ -43,7 +50,9 @@ from .models import (
     Resource,
 )
 
-SERVICE_LABELS = {**dict(ServiceKind.choices), COMMON: "Común"}
+SERVICE_LABELS = {**dict(ServiceKind.choices), COMMON: pgettext_lazy("servicio", "Común")}
+#: The categories that hold diagnostics entries (assessments, diagnoses, screenings).
+DIAGNOSTICS_CATEGORIES = frozenset(category for category, _service in DIAGNOSTICS_PAIRS)
 
 
 def category_label(code: str) -> str:
@@ -236,15 +245,23 @@ class ReferralView:
     show_person: bool
     consent_in_force: bool = True
     log_lines: list[LogLine] = field(default_factory=list)
+    #: the receiver's: the diagnostics of the referred categories it may see (sharing decides)
+    diagnostics: list[CategoryView] = field(default_factory=list)
 
 
 def referral_view(*, viewer: Viewer, referral: Referral, request_id: str = "") -> ReferralView:
     """What each side sees. The receiver that does not attend the person yet sees their name and
     birth date only while the referral waits and a consent still grants it "derivación"; that
-    disclosure is logged."""
+    disclosure is logged. A receiver that attends the person also sees the diagnostics of the
+    referred categories (``referral_diagnostics``), to decide on the referral."""
     side = "receiver" if referral.to_organisation_id == viewer.organisation_id else "sender"
     if referral.viewer_attends:
-        return ReferralView(referral, side, show_person=True)
+        view = ReferralView(referral, side, show_person=True)
+        if side == "receiver":
+            view.diagnostics = referral_diagnostics(
+                viewer=viewer, referral=referral, request_id=request_id
+            )
+        return view
     if side == "receiver" and referral.state == Referral.State.SENT:
         check = consent_check(
             person_id=referral.person_id,
@@ -269,6 +286,26 @@ def referral_view(*, viewer: Viewer, referral: Referral, request_id: str = "") -
             return ReferralView(referral, side, show_person=True, log_lines=[line])
         return ReferralView(referral, side, show_person=False, consent_in_force=False)
     return ReferralView(referral, side, show_person=False)
+
+
+def referral_diagnostics(
+    *, viewer: Viewer, referral: Referral, request_id: str = ""
+) -> list[CategoryView]:
+    """The diagnostics entries of the referred categories, for the referral's purpose, exactly as
+    the viewer's record page shows them: hidden pairs are absent (as if there were no entry), an
+    indicator says only that one exists and who recorded it. Outside the viewer's caseload
+    ``sharing.policy`` hides everything, so a receiver sees them once it attends the person.
+    The disclosure lines are written by ``diagnostics_summary``: call it in the transaction that
+    builds the page."""
+    categories = DIAGNOSTICS_CATEGORIES.intersection(referral.categories)
+    if not categories:
+        return []
+    facts = load_facts(viewer=viewer, person_id=referral.person_id, purpose=referral.purpose)
+    if not facts.attends:
+        return []
+    return diagnostics_summary(
+        facts, channel=Channel.WEB, request_id=request_id, categories=categories
+    )
 
 
 # --- Consultas bajo demanda -----------------------------------------------------------------------

@@ -18,12 +18,13 @@ from django.views.decorators.http import require_POST
 
 from cases.models import Person
 from consent.purposes import Purpose
+from diagnostics.record import record_with_diagnostics
 from ris.accounts.access import role_required
 from ris.accounts.models import Role
 from sharing.caseload import persons_attended_by
 from sharing.disclosure import disclosure_log_append
 from sharing.models import Channel
-from sharing.record import record_for, visible_person
+from sharing.record import visible_person
 
 from . import selectors, services
 from .forms import (
@@ -672,7 +673,7 @@ def conference_case(request, conference_id: int, case_id: int):
     )
     record = None
     if attended:
-        record = record_for(
+        record = record_with_diagnostics(  # the assessments too, filtered like the record page
             viewer=viewer,
             person_id=case.person_id,
             purpose=Purpose.CASE_CONFERENCE,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from cases.models import Level
 
 
@@ -30,37 +32,41 @@ def employability_factors(
     driving_licence: bool,
     months_worked_last_two_years: int,
 ) -> list[Factor]:
-    """The points each factor adds to the difficulty of finding work (more points, lower level)."""
+    """The points each factor adds to the difficulty of finding work (more points, lower level).
+
+    Each factor's reason is in the active language (it is shown on the record)."""
     factors: list[Factor] = []
     months = months_unemployed or 0
     if months >= 24:
-        factors.append(Factor("months_unemployed", 3, "24 meses o más en desempleo"))
+        factors.append(Factor("months_unemployed", 3, _("24 meses o más en desempleo")))
     elif months >= 12:
-        factors.append(Factor("months_unemployed", 2, "entre 12 y 23 meses en desempleo"))
+        factors.append(Factor("months_unemployed", 2, _("entre 12 y 23 meses en desempleo")))
     elif months >= 6:
-        factors.append(Factor("months_unemployed", 1, "entre 6 y 11 meses en desempleo"))
+        factors.append(Factor("months_unemployed", 1, _("entre 6 y 11 meses en desempleo")))
     if isced_level is None or isced_level <= 1:
         factors.append(
-            Factor("education", 2, "formación de nivel primario o inferior (CNED 0-1) o no consta")
+            Factor(
+                "education", 2, _("formación de nivel primario o inferior (CNED 0-1) o no consta")
+            )
         )
     elif isced_level == 2:
-        factors.append(Factor("education", 1, "primera etapa de secundaria (CNED 2)"))
+        factors.append(Factor("education", 1, _("primera etapa de secundaria (CNED 2)")))
     if occupation_major_group in (None, "", "9"):
         factors.append(
-            Factor("occupation", 1, "ocupación elemental (CNO-11 gran grupo 9) o sin ocupación")
+            Factor("occupation", 1, _("ocupación elemental (CNO-11 gran grupo 9) o sin ocupación"))
         )
     if age >= 55:
-        factors.append(Factor("age", 2, "55 años o más"))
+        factors.append(Factor("age", 2, _("55 años o más")))
     elif age >= 45 or age < 25:
-        factors.append(Factor("age", 1, "menos de 25 o entre 45 y 54 años"))
+        factors.append(Factor("age", 1, _("menos de 25 o entre 45 y 54 años")))
     if "es" not in languages:
-        factors.append(Factor("languages", 1, "no consta el castellano entre sus idiomas"))
+        factors.append(Factor("languages", 1, _("no consta el castellano entre sus idiomas")))
     if not driving_licence:
-        factors.append(Factor("driving_licence", 1, "sin permiso de conducir"))
+        factors.append(Factor("driving_licence", 1, _("sin permiso de conducir")))
     if months_worked_last_two_years == 0:
-        factors.append(Factor("recent_work", 2, "no ha trabajado en los últimos 24 meses"))
+        factors.append(Factor("recent_work", 2, _("no ha trabajado en los últimos 24 meses")))
     elif months_worked_last_two_years <= 6:
-        factors.append(Factor("recent_work", 1, "6 meses o menos trabajados en los últimos 24"))
+        factors.append(Factor("recent_work", 1, _("6 meses o menos trabajados en los últimos 24")))
     return factors
 
 

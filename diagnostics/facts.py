@@ -9,6 +9,12 @@ and builds the same ``sharing.policy.Facts``; a pair outside the caseload is han
 ``load_facts`` itself (emergency access is sharing's business). The decision itself
 stays ``sharing.policy.decide``.
 
+Consents stay on the record they were signed for, also after that record is merged into
+another (they are evidence): like ``load_facts`` (``cases.merge.absorbed_q``), a
+person's consents here are their own and those of every record merged into them, read
+with one more query (the absorbed records of all the persons at once), never one per
+person.
+
 ``tests/diagnostics/test_facts.py`` checks, over a world with every kind of basis, that
 the result equals ``load_facts`` pair by pair. Decision 0007 proposes moving this next to
 ``load_facts`` in ``sharing.policy``.
@@ -24,7 +30,7 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Q
 from django.utils import timezone
 
-from cases.models import MinimumIncome
+from cases.models import MinimumIncome, Person
 from consent.models import Consent, LegalBasis, Objection
 from ris.accounts.models import ServiceKind
 from ris.accounts.viewer import Viewer
@@ -66,9 +72,15 @@ def load_facts_many(
     agreements: dict[int, list[tuple[list[str], list[str]]]] = defaultdict(list)
     if inside:
         inside_persons = {p for _, p in inside}
+        # the records merged into these persons: their consents count for the surviving record
+        absorbed_into = dict(
+            Person.objects.filter(merged_into_id__in=inside_persons).values_list(
+                "pk", "merged_into_id"
+            )
+        )
         for row in (
             Consent.objects.in_force_at(moment)
-            .filter(person_id__in=inside_persons)
+            .filter(person_id__in={*inside_persons, *absorbed_into})
             .annotate(org_ids=ArrayAgg("grantee_organisations__id"))
             .order_by("-recorded_at", "-id")
             .values(
@@ -82,17 +94,19 @@ def load_facts_many(
                 "purposes",
             )
         ):
-            consents[row["person_id"]].append(
-                ConsentFacts(
-                    id=row["id"],
-                    grantee_org_ids=frozenset(i for i in row["org_ids"] if i is not None),
-                    grantee_services=frozenset(row["grantee_services"]),
-                    all_categories=row["all_categories"],
-                    permitted=frozenset(row["permitted_categories"]),
-                    denied=frozenset(row["denied_categories"]),
-                    purposes=frozenset(row["purposes"]),
-                )
+            consent = ConsentFacts(
+                id=row["id"],
+                grantee_org_ids=frozenset(i for i in row["org_ids"] if i is not None),
+                grantee_services=frozenset(row["grantee_services"]),
+                all_categories=row["all_categories"],
+                permitted=frozenset(row["permitted_categories"]),
+                denied=frozenset(row["denied_categories"]),
+                purposes=frozenset(row["purposes"]),
             )
+            if row["person_id"] in inside_persons:
+                consents[row["person_id"]].append(consent)
+            if row["person_id"] in absorbed_into:
+                consents[absorbed_into[row["person_id"]]].append(consent)
         combos = {(v.community_code, v.service) for v, _ in inside}
         for b in LegalBasis.objects.filter(
             is_active=True,

@@ -5,13 +5,19 @@ typed dd/mm/aaaa and may not be later than today, numbers have their bounds in t
 message, every screening question needs an answer (yes or no: an unanswered question
 is not a "no"). What they record goes through ``diagnostics.services``, which checks
 again who may record it and for whom.
+
+The same forms edit an entry (``entry=``): they start from its values and carry the
+version it was read at, so that a stale save is refused (optimistic locking) and shown
+next to what is saved now (``conflict_rows``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -76,6 +82,74 @@ def _restricted() -> forms.BooleanField:
     )
 
 
+class EntryForm(forms.Form):
+    """Records an entry, or edits one (``entry``): then the form starts from the entry's values
+    and carries the version it was read at (optimistic locking, ``diagnostics.services``)."""
+
+    def __init__(self, *args, entry=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.entry = entry
+        if entry is None:
+            return
+        self.fields["version"] = forms.IntegerField(
+            widget=forms.HiddenInput,
+            min_value=1,
+            error_messages={
+                "required": _(
+                    "Falta la versión de la anotación que editaba: vuelva a abrirla desde la "
+                    "historia."
+                )
+            },
+        )
+        if not self.is_bound:
+            self.initial.update(self.initial_from(entry), version=entry.version)
+
+    def initial_from(self, entry) -> dict:
+        """The entry's values as the form's fields take them."""
+        raise NotImplementedError
+
+
+def _shown(field: forms.Field, value) -> str:
+    """A value of a form field (as typed, or as saved) in the words the form uses."""
+    if isinstance(field, forms.BooleanField):
+        return str(_("Sí") if field.to_python(value) else _("No"))
+    if value in (None, "", [], ()):
+        return "—"
+    choices = getattr(field, "choices", None)
+    if choices is not None:
+        labels = {str(key): str(label) for key, label in choices}
+        values = value if isinstance(value, list | tuple) else [value]
+        return "; ".join(labels.get(str(v), str(v)) for v in values)
+    if isinstance(field, forms.DateField):
+        try:
+            value = field.to_python(value)
+        except ValidationError:
+            return str(value)
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def conflict_rows(typed: forms.Form, saved: forms.Form) -> list[dict]:
+    """For a stale save: each field with what the user typed (``typed``, the bound form) and what
+    is saved now (``saved``, an unbound form of the current entry)."""
+    rows = []
+    for name, field in typed.fields.items():
+        if name == "version":
+            continue
+        mine, theirs = _shown(field, typed[name].value()), _shown(field, saved[name].value())
+        rows.append(
+            {
+                "name": name,
+                "label": field.label,
+                "typed": mine,
+                "saved": theirs,
+                "differs": mine != theirs,
+            }
+        )
+    return rows
+
+
 class OccupationChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Occupation) -> str:
         return f"{obj.code} · {obj.label}"
@@ -87,7 +161,7 @@ class OccupationChoiceField(forms.ModelChoiceField):
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
-class EmployabilityAssessmentForm(forms.Form):
+class EmployabilityAssessmentForm(EntryForm):
     """The employment counsellor's diagnosis: the level is theirs, the factors suggest one."""
 
     assessed_on = date_field(_("Fecha del diagnóstico"), help_text=_("Formato dd/mm/aaaa."))
@@ -143,6 +217,21 @@ class EmployabilityAssessmentForm(forms.Form):
     factors = _notes(_("Otros factores y observaciones"))
     restricted = _restricted()
 
+    def initial_from(self, entry) -> dict:
+        return {
+            "assessed_on": entry.assessed_on,
+            "level": entry.level,
+            "months_unemployed": entry.months_unemployed,
+            "education_level": entry.education_level_id,
+            "occupation": entry.occupation_id,
+            "age": entry.age,
+            "languages": ", ".join(entry.languages),
+            "driving_licence": entry.driving_licence,
+            "months_worked_last_two_years": entry.months_worked_last_two_years,
+            "factors": entry.factors,
+            "restricted": entry.restricted,
+        }
+
     def clean_assessed_on(self):
         return _not_future(
             self.cleaned_data.get("assessed_on"),
@@ -197,7 +286,7 @@ SCREENING_LABELS = {
 }
 
 
-class ScreeningForm(forms.Form):
+class ScreeningForm(EntryForm):
     """The basic, orientative screening: six yes/no questions."""
 
     screened_on = date_field(_("Fecha del cribado"), help_text=_("Formato dd/mm/aaaa."))
@@ -225,6 +314,15 @@ class ScreeningForm(forms.Form):
         fields = {"screened_on": self.fields["screened_on"], **questions}
         fields.update((k, v) for k, v in self.fields.items() if k != "screened_on")
         self.fields = fields
+
+    def initial_from(self, entry) -> dict:
+        return {
+            "screened_on": entry.screened_on,
+            **{q: "si" if getattr(entry, q) else "no" for q in SCREENING_QUESTIONS},
+            "refer_to_employment": entry.refer_to_employment,
+            "notes": entry.notes,
+            "restricted": entry.restricted,
+        }
 
     def clean_screened_on(self):
         return _not_future(
@@ -258,7 +356,7 @@ def _area_label(area: Area) -> str:
     return _("%(area)s: %(label)s") % {"area": kind, "label": area.label}
 
 
-class ExclusionAssessmentForm(forms.Form):
+class ExclusionAssessmentForm(EntryForm):
     """An instrument's items, grouped by area: mark the situations that are present."""
 
     assessed_on = date_field(_("Fecha de la valoración"), help_text=_("Formato dd/mm/aaaa."))
@@ -289,6 +387,19 @@ class ExclusionAssessmentForm(forms.Form):
             self.area_fields.append(name)
         self.fields["notes"] = _notes()
         self.fields["restricted"] = _restricted()
+
+    def initial_from(self, entry) -> dict:
+        present: dict[str, list[int]] = {}
+        for item_id, kind in entry.answers.filter(present=True).values_list(
+            "item_id", "item__area__kind"
+        ):
+            present.setdefault(f"area_{kind}", []).append(item_id)
+        return {
+            "assessed_on": entry.assessed_on,
+            **present,
+            "notes": entry.notes,
+            "restricted": entry.restricted,
+        }
 
     def clean_assessed_on(self):
         return _not_future(

@@ -40,7 +40,7 @@ EXCLUSION_RANK = {
     ExclusionLevel.MODERATE: 2,
     ExclusionLevel.SEVERE: 3,
 }
-CATEGORY_CHOICES = [(c.code, c.label) for c in CATEGORIES]
+CATEGORY_CHOICES = [(c.code, c.lazy_label) for c in CATEGORIES]
 
 
 # --- Instruments ----------------------------------------------------------------------------
@@ -243,7 +243,7 @@ class ExclusionAnswer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.item.code}: {'sí' if self.present else 'no'}"
+        return f"{self.item.code}: {_('sí') if self.present else _('no')}"
 
 
 class ExclusionAreaResult(models.Model):

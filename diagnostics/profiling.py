@@ -95,6 +95,18 @@ class Profile:
     def advisory_note(self) -> str:
         return str(ADVISORY_NOTE)
 
+    def as_json(self) -> dict:
+        """As the record API returns it: a level the viewer does not see in full is null, as if
+        it were missing (the proposal is computed only from what is shown in full)."""
+        return {
+            "lead": self.lead,
+            "lead_label": self.lead_label,
+            "reasons": list(self.reasons),
+            "exclusion_level": self.exclusion_level,
+            "employability_level": self.employability_level,
+            "advisory_note": self.advisory_note,
+        }
+
 
 def profile(*, exclusion_level: str | None, employability_level: str | None) -> Profile:
     """The table's proposal and its reasons; no proposal when a level is missing."""

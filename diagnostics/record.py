@@ -162,17 +162,20 @@ def merge_diagnostics(
     channel: str,
     request_id: str = "",
     keep: Collection[tuple[str, str]] = (),
+    pairs: Collection[tuple[str, str]] = PAIRS,
 ) -> RecordView:
-    """The record with the diagnostics entries of every pair the viewer may see merged in."""
+    """The record with the diagnostics entries of every pair the viewer may see merged in
+    (``pairs``: only these, in the record's order; the others are neither read nor logged)."""
     viewer = facts.viewer
     keep = keep if facts.attends else ()  # an emergency access only reads what exists
-    decisions = {pair: decide(facts, *pair) for pair in PAIRS}
+    pairs = [pair for pair in PAIRS if pair in pairs]
+    decisions = {pair: decide(facts, *pair) for pair in pairs}
     shown = {pair for pair, decision in decisions.items() if decision.level != HIDDEN}
     found = _entries(facts.person_id, shown)
     views = {(v.code, v.source_service): v for v in record.categories}
     merged: set[tuple[str, str]] = set()
     lines: list[LogLine] = []
-    for pair in PAIRS:
+    for pair in pairs:
         decision = decisions[pair]
         rows = found.get(pair, [])
         existing = views.get(pair)
@@ -221,6 +224,27 @@ def merge_diagnostics(
     return dataclasses.replace(record, categories=categories, not_visible=not_visible)
 
 
+def diagnostics_summary(
+    facts: Facts,
+    *,
+    channel: str,
+    request_id: str = "",
+    categories: Collection[str] | None = None,
+) -> list[CategoryView]:
+    """The diagnostics entries alone, for a page that summarises the person without the whole
+    record (a referral): each pair of ``categories`` (all by default) decided, read and logged
+    exactly as ``merge_diagnostics`` merges it into the record, so the two cannot diverge.
+
+    The caller runs it in the transaction that builds its response (the disclosure lines are
+    written here)."""
+    wanted = [p for p in PAIRS if categories is None or p[0] in categories]
+    if not wanted:
+        return []
+    empty = RecordView(person={"id": facts.person_id}, categories=[], not_visible=[])
+    merged = merge_diagnostics(empty, facts, channel=channel, request_id=request_id, pairs=wanted)
+    return merged.categories
+
+
 def _entries(person_id: int, shown: set[tuple[str, str]]) -> dict[tuple[str, str], list]:
     """The entries of the shown pairs: one query per model, one for the area results."""
     found: dict[tuple[str, str], list] = defaultdict(list)
@@ -258,6 +282,7 @@ def _entry(obj: ServiceEntry) -> dict:
     """An entry as the record shows it, with what explains it (area results, factors)."""
     label = f"{obj._meta.app_label}.{obj._meta.object_name}"
     data = _entry_json(obj, label)
+    data["recorded_by_org_id"] = obj.recorded_by_org_id  # who may edit it: the recording organisation
     if isinstance(obj, ExclusionAssessment):
         for result in getattr(obj, "area_rows", ()):
             text = _number(result.score)

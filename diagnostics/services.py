@@ -28,8 +28,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.models import ReferenceProfessional, ServiceEntry
+from cases.services import StaleVersion
 from consent.purposes import Purpose
 from ris.accounts.models import Membership, Role
 from ris.accounts.viewer import Viewer
@@ -67,7 +69,10 @@ INBOX_ROLES = (
     Role.NGO_TECHNICIAN,
     Role.COORDINATOR,
 )
-AUTO_RESOLUTION_NOTE = "Resuelta automáticamente: la condición de la regla ya no se cumple."
+#: Written on the alerts the sweep resolves, in the language active when it runs.
+AUTO_RESOLUTION_NOTE = gettext_lazy(
+    "Resuelta automáticamente: la condición de la regla ya no se cumple."
+)
 BATCH_SIZE = 2000
 #: After opening this many alerts at once, refresh the planner's statistics of the alert table.
 ANALYZE_AFTER = 5000
@@ -239,6 +244,167 @@ def screening_record(
     return entry
 
 
+# --- Editing assessments ------------------------------------------------------------------------
+#
+# An entry is changed only by the organisation that recorded it (and while it attends the
+# person), and every change carries the version the form was read at: the optimistic locking
+# of the record's sections (``cases.services``: ``ServiceEntry.version`` and ``StaleVersion``),
+# so a stale form never overwrites a newer save. The change goes through ``save()``, so the
+# change history (django-auditlog) records it, and the person is re-evaluated on commit.
+
+
+def _ensure_may_edit(viewer: Viewer, entry: ServiceEntry) -> None:
+    if (entry.recorded_by_org_id, entry.recorded_by_service) != (
+        viewer.organisation_id,
+        viewer.service,
+    ):
+        raise PermissionDenied(
+            _("Solo la organización que registró la anotación puede modificarla.")
+        )
+    if not organisation_attends(viewer.organisation_id, entry.person_id):
+        raise PermissionDenied
+
+
+def _locked_at_version(entry: ServiceEntry, version: int):
+    """The entry's row, locked, if it is still at the version the user read (else StaleVersion)."""
+    current = type(entry).objects.select_for_update().get(pk=entry.pk)
+    if current.version != version:
+        raise StaleVersion()
+    return current
+
+
+def _save_edit(entry: ServiceEntry, version: int) -> None:
+    entry.full_clean()
+    entry.version = version + 1
+    entry.save()
+    _queue(entry.person_id)
+
+
+@transaction.atomic
+def exclusion_assessment_update(
+    *,
+    viewer: Viewer,
+    assessment: ExclusionAssessment,
+    version: int,
+    present_item_ids: Sequence[int],
+    assessed_on: dt.date,
+    notes: str = "",
+    restricted: bool = False,
+) -> ExclusionAssessment:
+    """Change an assessment (same instrument). Answers that change are scored again with the
+    instrument as it is now, as when recording; unchanged answers keep their scores and result."""
+    _ensure_may_edit(viewer, assessment)
+    assessment = _locked_at_version(assessment, version)
+    present = set(present_item_ids)
+    before = set(
+        ExclusionAnswer.objects.filter(assessment=assessment, present=True).values_list(
+            "item_id", flat=True
+        )
+    )
+    if present != before:
+        try:
+            scoring = instruments.score(assessment.instrument, present)
+        except ValueError as exc:
+            raise ValidationError(
+                _("Hay respuestas que no pertenecen a este instrumento."), code="items"
+            ) from exc
+        if not scoring.level:
+            raise ValidationError(
+                _("El instrumento no tiene puntos de corte para la puntuación total."),
+                code="cutoffs",
+            )
+        assessment.total_score = scoring.total
+        assessment.level = scoring.level
+        ExclusionAnswer.objects.filter(assessment=assessment).delete()
+        ExclusionAreaResult.objects.filter(assessment=assessment).delete()
+        ExclusionAnswer.objects.bulk_create(
+            ExclusionAnswer(assessment=assessment, item_id=item_id, present=hit, score=item_score)
+            for item_id, hit, item_score in scoring.answers
+        )
+        ExclusionAreaResult.objects.bulk_create(
+            ExclusionAreaResult(
+                assessment=assessment, area_id=a.area_id, score=a.score, level=a.level
+            )
+            for a in scoring.areas
+        )
+    assessment.assessed_on = assessed_on
+    assessment.notes = notes
+    assessment.restricted = restricted
+    _save_edit(assessment, version)
+    return assessment
+
+
+@transaction.atomic
+def employability_assessment_update(
+    *,
+    viewer: Viewer,
+    entry: EmployabilityAssessment,
+    version: int,
+    assessed_on: dt.date,
+    level: str,
+    months_unemployed: int | None,
+    education_level=None,
+    occupation=None,
+    age: int,
+    languages: list[str],
+    driving_licence: bool,
+    months_worked_last_two_years: int,
+    factors: str = "",
+    restricted: bool = False,
+) -> EmployabilityAssessment:
+    """Change a diagnosis: the counsellor's level as typed, the suggestion computed again."""
+    _ensure_may_edit(viewer, entry)
+    entry = _locked_at_version(entry, version)
+    entry.suggested_level = employability.suggested_employability_level(
+        months_unemployed=months_unemployed,
+        isced_level=education_level.isced_level if education_level else None,
+        occupation_major_group=occupation.major_group if occupation else None,
+        age=age,
+        languages=languages,
+        driving_licence=driving_licence,
+        months_worked_last_two_years=months_worked_last_two_years,
+    )
+    entry.assessed_on = assessed_on
+    entry.level = level
+    entry.months_unemployed = months_unemployed
+    entry.education_level = education_level
+    entry.occupation = occupation
+    entry.age = age
+    entry.languages = languages
+    entry.driving_licence = driving_licence
+    entry.months_worked_last_two_years = months_worked_last_two_years
+    entry.factors = factors
+    entry.restricted = restricted
+    _save_edit(entry, version)
+    return entry
+
+
+@transaction.atomic
+def screening_update(
+    *,
+    viewer: Viewer,
+    entry: BasicEmployabilityScreening,
+    version: int,
+    screened_on: dt.date,
+    answers: dict[str, bool],
+    refer_to_employment: bool = True,
+    notes: str = "",
+    restricted: bool = False,
+) -> BasicEmployabilityScreening:
+    """Change a screening: its orientative result computed again from the answers."""
+    _ensure_may_edit(viewer, entry)
+    entry = _locked_at_version(entry, version)
+    entry.screened_on = screened_on
+    for question in employability.SCREENING_QUESTIONS:
+        setattr(entry, question, answers[question])
+    entry.result = employability.screening_result(answers)
+    entry.refer_to_employment = refer_to_employment
+    entry.notes = notes
+    entry.restricted = restricted
+    _save_edit(entry, version)
+    return entry
+
+
 def _queue(person_id: int) -> None:
     from .tasks import queue_person_evaluation
 
@@ -355,19 +521,21 @@ def alerts_evaluate(
         result.outcomes.append(outcome)
         definition = RULES.get(rule.code)
         if definition is None:
-            outcome.skipped = "no hay una regla programada con este código"
+            outcome.skipped = _("no hay una regla programada con este código")
             logger.error("Alert rule %s has no definition in diagnostics.rules", rule.code)
             continue
         try:
             params = definition.parameters(rule.thresholds)
         except (TypeError, ValueError) as exc:
-            outcome.skipped = f"umbrales no válidos: {exc}"
+            outcome.skipped = _("umbrales no válidos: %(error)s") % {"error": exc}
             logger.error("Alert rule %s has invalid thresholds: %s", rule.code, exc)
             continue
         built = definition.build(params, ctx)
         missing = coordination_parts_missing(definition)
         if built is None:
-            outcome.skipped = "faltan modelos de coordinación: " + ", ".join(missing)
+            outcome.skipped = _("faltan modelos de coordinación: %(models)s") % {
+                "models": ", ".join(missing)
+            }
             logger.warning(
                 "Alert rule %s skipped: coordination models missing (%s)", rule.code, missing
             )
@@ -386,7 +554,7 @@ def alerts_evaluate(
                         **params,
                         **extra,
                         "rule_id": rule.pk,
-                        "auto_note": AUTO_RESOLUTION_NOTE,
+                        "auto_note": str(AUTO_RESOLUTION_NOTE),
                         "silence_days": params["silence_days"],
                     },
                 )

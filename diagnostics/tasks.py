@@ -14,6 +14,7 @@ import logging
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError, transaction
+from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import RedisError
 
@@ -41,7 +42,7 @@ _RETRY = {
 def evaluate_person(person_id: int) -> dict:
     """Evaluate every active rule for one person."""
     if not Person.objects.filter(pk=person_id).exists():
-        return {"person_id": person_id, "skipped": "no existe"}
+        return {"person_id": person_id, "skipped": _("no existe")}
     return {"person_id": person_id, **services.alerts_evaluate(person_ids=[person_id]).summary()}
 
 

@@ -12,6 +12,11 @@ workspace for social services and in the portal (/portal/personas/<id>/diagnosti
 for NGO technicians, whose organisation needs an agreement in force. Each needs the
 person in the caseload (an emergency access only reads) and writes through
 ``diagnostics.services``.
+
+The organisation that recorded an assessment edits it (``*_update``, .../<entry id>/);
+for anyone else the entry does not exist (404). The form carries the version it was
+read at: a save on a stale version is refused (409) and the page shows what the user
+typed next to what is saved now, keeping the form as typed, like the record's sections.
 """
 
 from django.contrib import messages
@@ -25,6 +30,7 @@ from django.views.decorators.http import require_POST
 
 from cases.models import Person
 from cases.record_views import attended_person, own_space, space_of
+from cases.services import StaleVersion
 from ris.accounts.access import role_required
 from ris.accounts.models import Role
 from sharing.categories import BY_CODE, COMMON
@@ -37,6 +43,7 @@ from .forms import (
     ResolveForm,
     ScreeningForm,
     active_instruments,
+    conflict_rows,
 )
 from .models import BasicEmployabilityScreening, EmployabilityAssessment, ExclusionAssessment
 from .record import SCREENING_NOTE
@@ -143,6 +150,24 @@ def _record_url(request, person_id: int, anchor: str) -> str:
     return f"{reverse(f'{space_of(request)}:person_record', args=[person_id])}#{anchor}"
 
 
+def _render_form(request, person_id: int, *, model, form, context=None, status: int = 200):
+    person = Person.objects.only("id", "first_name", "last_name_1", "last_name_2").get(pk=person_id)
+    return render(
+        request,
+        "diagnostics/assessment_form.html",
+        {
+            "form": form,
+            "person": person,
+            "person_id": person_id,
+            "ns": space_of(request),
+            "model_label": model._meta.verbose_name,
+            "category_label": BY_CODE[model.CATEGORY].label,
+            **(context or {}),
+        },
+        status=status,
+    )
+
+
 def _assessment_page(request, person_id: int, *, model, form, record, done: str, context=None):
     """Validate, record through ``record(form)``, and go back to the record; or show the errors."""
     if request.method == "POST" and form.is_valid():
@@ -157,20 +182,54 @@ def _assessment_page(request, person_id: int, *, model, form, record, done: str,
             return redirect(
                 _record_url(request, person_id, f"cat-{entry.CATEGORY}-{entry.recorded_by_service}")
             )
-    person = Person.objects.only("id", "first_name", "last_name_1", "last_name_2").get(pk=person_id)
-    return render(
-        request,
-        "diagnostics/assessment_form.html",
-        {
-            "form": form,
-            "person": person,
-            "person_id": person_id,
-            "ns": space_of(request),
-            "model_label": model._meta.verbose_name,
-            "category_label": BY_CODE[model.CATEGORY].label,
-            **(context or {}),
-        },
-    )
+    return _render_form(request, person_id, model=model, form=form, context=context)
+
+
+def _own_entry(request, model, person_id: int, entry_id: int):
+    """An entry of the person recorded by the viewer's organisation; any other, or none: 404."""
+    entry = model.objects.filter(
+        pk=entry_id,
+        person_id=person_id,
+        recorded_by_org_id=request.viewer.organisation_id,
+        recorded_by_service=request.viewer.service,
+    ).first()
+    if entry is None:
+        raise Http404
+    return entry
+
+
+def _edit_page(request, person_id: int, *, entry, make_form, save, done: str, context=None):
+    """Edit ``entry`` with ``make_form(data, entry)``, saving through ``save(form)``. A stale
+    version is refused with the user's values kept and shown next to the saved ones (409)."""
+    model = type(entry)
+    form = make_form(request.POST or None, entry)
+    conflict = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form)
+        except StaleVersion as exc:
+            current = model.objects.get(pk=entry.pk)
+            conflict = {
+                "message": exc.messages[0],
+                "rows": conflict_rows(form, make_form(None, current)),
+            }
+            data = request.POST.copy()
+            data["version"] = str(current.version)
+            form = make_form(data, current)
+            form.is_valid()
+            status = 409
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect(
+                _record_url(request, person_id, f"cat-{entry.CATEGORY}-{entry.recorded_by_service}")
+            )
+    context = {**(context or {}), "editing": True, "entry": entry, "conflict": conflict}
+    return _render_form(request, person_id, model=model, form=form, context=context, status=status)
 
 
 @role_required(Role.EMPLOYMENT_COUNSELLOR)
@@ -259,6 +318,93 @@ def exclusion_assessment_create(request, person_id: int):
             "intro": _(
                 "Marque las situaciones que se dan. La puntuación y la situación (por áreas y total) "
                 "las calcula el instrumento con sus puntos de corte."
+            ),
+        },
+    )
+
+
+# --- Editing an assessment (the organisation that recorded it) ------------------------------------
+
+
+@role_required(Role.EMPLOYMENT_COUNSELLOR)
+@own_space
+def employability_assessment_update(request, person_id: int, entry_id: int):
+    attended_person(request, person_id)
+    entry = _own_entry(request, EmployabilityAssessment, person_id, entry_id)
+    return _edit_page(
+        request,
+        person_id,
+        entry=entry,
+        make_form=lambda data, current: EmployabilityAssessmentForm(data, entry=current),
+        save=lambda f: services.employability_assessment_update(
+            viewer=request.viewer,
+            entry=entry,
+            version=f.cleaned_data["version"],
+            **f.service_data,
+        ),
+        done=_("Diagnóstico de empleabilidad modificado."),
+    )
+
+
+@role_required(Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR, Role.NGO_TECHNICIAN)
+@own_space
+def screening_update(request, person_id: int, entry_id: int):
+    attended_person(request, person_id)
+    if space_of(request) == "portal":
+        from sharing.portal_views import agreement_in_force
+
+        if not agreement_in_force(request.viewer.organisation_id):
+            raise Http404  # without an agreement in force the portal records nothing
+    entry = _own_entry(request, BasicEmployabilityScreening, person_id, entry_id)
+    return _edit_page(
+        request,
+        person_id,
+        entry=entry,
+        make_form=lambda data, current: ScreeningForm(data, entry=current),
+        save=lambda f: services.screening_update(
+            viewer=request.viewer,
+            entry=entry,
+            version=f.cleaned_data["version"],
+            **f.service_data,
+        ),
+        done=_("Cribado básico de empleabilidad modificado."),
+        context={"intro": SCREENING_NOTE, "screening": True},
+    )
+
+
+@role_required(Role.SOCIAL_WORKER)
+@own_space
+def exclusion_assessment_update(request, person_id: int, entry_id: int):
+    """The answers of the same instrument; changing the instrument is a new assessment."""
+    attended_person(request, person_id)
+    entry = _own_entry(request, ExclusionAssessment, person_id, entry_id)
+
+    def save(form):
+        data = form.service_data
+        return services.exclusion_assessment_update(
+            viewer=request.viewer,
+            assessment=entry,
+            version=form.cleaned_data["version"],
+            present_item_ids=data["present_item_ids"],
+            assessed_on=data["assessed_on"],
+            notes=data["notes"],
+            restricted=data["restricted"],
+        )
+
+    return _edit_page(
+        request,
+        person_id,
+        entry=entry,
+        make_form=lambda data, current: ExclusionAssessmentForm(
+            data, instrument=current.instrument, entry=current
+        ),
+        save=save,
+        done=_("Valoración de la exclusión social modificada."),
+        context={
+            "instrument": entry.instrument,
+            "intro": _(
+                "Marque las situaciones que se dan. Si cambian las respuestas, la puntuación y la "
+                "situación se calculan de nuevo con el instrumento."
             ),
         },
     )

@@ -1,4 +1,10 @@
-"""JSON API v1: the filtered record, the contract that pages and integrations build on."""
+"""JSON API v1: the filtered record, the contract that pages and integrations build on.
+
+The record is the one the record page shows: ``diagnostics.record.record_with_diagnostics``
+merges the diagnostics entries (exclusion assessments, employability diagnoses, basic
+screenings) into the categories on the same decisions, and ``profiling`` is the profiling
+proposal computed from what the response shows in full (``diagnostics.record.profile_of``).
+"""
 
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -8,12 +14,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consent.purposes import Purpose
+from diagnostics.record import profile_of, record_with_diagnostics
 from ris.accounts.access import POLICY_ATTR
 from ris.accounts.models import Role
 from ris.accounts.viewer import viewer_for_request
 
 from .models import Channel
-from .record import record_for
 
 RECORD_ROLES = frozenset({Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR, Role.NGO_TECHNICIAN, Role.COORDINATOR})
 PERSON_PURPOSES = [p for p in Purpose.values if p != Purpose.EVALUATION]
@@ -40,11 +46,13 @@ class PersonRecordAPIView(APIView):
         query = RecordQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         try:
-            record = record_for(viewer=viewer, person_id=person_id, purpose=query.validated_data["purpose"],
-                                channel=Channel.API, request_id=getattr(request, "id", ""))
+            record = record_with_diagnostics(
+                viewer=viewer, person_id=person_id, purpose=query.validated_data["purpose"],
+                channel=Channel.API, request_id=getattr(request, "id", ""),
+            )
         except Http404:
             raise not_found() from None
-        return Response(record.as_json())
+        return Response({**record.as_json(), "profiling": profile_of(record).as_json()})
 
 
 person_record_api = PersonRecordAPIView.as_view()

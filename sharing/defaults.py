@@ -51,8 +51,8 @@ def sync_catalogue(apps=None) -> None:
     field_model = apps.get_model("sharing", "CatalogueField")
     category_model.objects.bulk_create(
         [
-            category_model(code=c.code, label=c.label, owner_service=c.owner_service, sensitivity=c.sensitivity,
-                           definition=c.definition, position=i)
+            category_model(code=c.code, label=c.source_label, owner_service=c.owner_service, sensitivity=c.sensitivity,
+                           definition=c.source_definition, position=i)
             for i, c in enumerate(CATEGORIES)
         ],
         update_conflicts=True, unique_fields=["code"],

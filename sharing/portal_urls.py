@@ -97,6 +97,11 @@ urlpatterns = [
         alert_views.screening_create,
         name="screening_create",
     ),
+    path(
+        "personas/<int:person_id>/diagnosticos/cribado/<int:entry_id>/",
+        alert_views.screening_update,
+        name="screening_update",
+    ),
     # alerts routed to the technician or the entity's queue
     path("alertas/", alert_views.portal_alert_inbox, name="alert_inbox"),
     path(

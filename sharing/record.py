@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import models, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from cases.catalogue import _SECTION_FIELDS, ATTACHMENT_FIELDS
 from cases.models import (
@@ -40,7 +41,7 @@ for _model in SECTION_MODELS:
     CATEGORY_MODELS[_model.CATEGORY].append(_model)
 HOUSEHOLD_CATEGORIES = ("unidad_convivencia", "situacion_economica")
 
-SERVICE_LABELS = {**dict(ServiceKind.choices), COMMON: "Común"}
+SERVICE_LABELS = {**dict(ServiceKind.choices), COMMON: pgettext_lazy("servicio", "Común")}
 
 
 @dataclass

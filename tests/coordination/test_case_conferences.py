@@ -102,6 +102,35 @@ def test_without_a_consent_for_the_conference_the_other_services_data_is_not_sho
     )  # the basic sheet: the employment office attends the person
 
 
+def assessment_of(person, organisation, notes):
+    from diagnostics.models import ExclusionAssessment, Instrument
+
+    return make_section_entry(
+        ExclusionAssessment, person=person, organisation=organisation,
+        instrument=Instrument.objects.order_by("pk").first(), assessed_on=timezone.localdate(),
+        total_score="12.00", level="severe", notes=notes,
+    )
+
+
+@pytest.mark.parametrize("purposes, shown", [
+    ([Purpose.CASE_CONFERENCE], True),
+    ([Purpose.ITINERARY], False),  # a consent for another purpose opens nothing here
+])
+def test_the_summary_carries_the_exclusion_assessment_as_sharing_allows(
+    purposes, shown, shared_case, shared_person, social_services_centre, employment_counsellor,
+    consent, client_for,
+):
+    assessment_of(shared_person, social_services_centre, "VALORACION-COMISION")
+    consent(shared_person, services=[ServiceKind.EMPLOYMENT], purposes=purposes)
+    html = summary(client_for(employment_counsellor), shared_case).content.decode()
+    assert ("VALORACION-COMISION" in html) is shown
+    logged = DisclosureLogEntry.objects.filter(
+        person=shared_person, event="disclosure", category="exclusion_social",
+        purpose=Purpose.CASE_CONFERENCE,
+    ).exists()
+    assert logged is shown
+
+
 def test_a_person_the_attendee_does_not_attend_is_only_a_case_presented_by(
     shared_case,
     unshared_case,

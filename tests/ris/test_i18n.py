@@ -7,7 +7,8 @@ because a fresh machine may lack GNU gettext) says exactly what the ``.po`` says
 
 Through the site: without a choice, pages are in Spanish; a signed-in social worker
 who picks English in the language form gets the start page in English, and the login
-page after signing out too.
+page after signing out too; the person's record page names the data categories in
+English.
 """
 
 from __future__ import annotations
@@ -15,12 +16,19 @@ from __future__ import annotations
 import gettext
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+
+from cases import models as m
+from consent.purposes import Purpose
+from sharing.categories import BY_CODE
+from tests.factories import ConsentFactory, PersonFactory, enrol, make_section_entry
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES"
 PO_FILE = LOCALE_DIR / "django.po"
@@ -300,3 +308,65 @@ def test_english_form_errors(client):
     html = _html(response)
     assert "Incorrect username or password." in html
     assert "Usuario o contraseña incorrectos" not in html
+
+
+@pytest.mark.django_db
+def test_record_page_in_english_shows_translated_category_labels(
+    client_for,
+    social_worker,
+    social_services_centre,
+    employment_office,
+    employment_counsellor,
+):
+    """Category labels are msgids (``gettext_noop`` in ``sharing.categories``), translated when
+    shown: the record page in English names the areas, and the services, in English."""
+    person = PersonFactory(first_name="Lucía", last_name_1="Marín", last_name_2="Sáez")
+    enrol(person, social_services_centre)
+    enrol(person, employment_office)
+    make_section_entry(
+        m.ExclusionSituation,
+        person=person,
+        organisation=social_services_centre,
+        recorded_by=social_worker,
+        need_assessment="VALOR-EXCLUSION",
+    )
+    make_section_entry(
+        m.UnemploymentBenefit,
+        person=person,
+        organisation=employment_office,
+        recorded_by=employment_counsellor,
+        monthly_amount=Decimal("812.34"),
+        start_date=timezone.localdate(),
+    )
+    ConsentFactory(
+        person=person,
+        grantee_services=["social"],
+        purposes=[Purpose.FOLLOW_UP.value],
+        recorded_by=social_worker,
+        recorded_by_org=social_services_centre,
+    )
+
+    client = client_for(social_worker)
+    url = reverse("workspace:person_record", args=[person.pk])
+    choose_language(client, "en", next_url=url)
+    response = client.get(url, {"finalidad": Purpose.FOLLOW_UP.value})
+    html = _html(response)
+    assert response.headers["Content-Language"] == "en"
+
+    heading = re.search(r'<h3 id="cat-exclusion_social-social">(.*?)</h3>', html, re.S)
+    assert heading, "the social exclusion area is not on the page"
+    assert heading.group(1).startswith(
+        "Social exclusion situation <small>· Social services</small>"
+    )
+    assert (
+        "There is information in the “Unemployment benefits and allowances” area recorded by "
+        "Public employment service."
+    ) in html
+    assert "VALOR-EXCLUSION" in html and "812.34" not in html
+    for code in ("exclusion_social", "prestaciones_estatales"):
+        assert BY_CODE[code].source_label not in html  # the Spanish label does not leak
+
+    # …and the same categories are in Spanish again when the user switches back.
+    choose_language(client, "es", next_url=url)
+    html = _html(client.get(url, {"finalidad": Purpose.FOLLOW_UP.value}))
+    assert "Situación de exclusión social <small>· Servicios sociales</small>" in html
