@@ -4,8 +4,8 @@ from django.http import Http404, JsonResponse
 from django.urls import path
 
 from cases.catalogue import _SECTION_FIELDS
-from diagnostics.record import PAIRS, _entries, _entry
 from cases.models import SECTION_MODELS, Person
+from diagnostics.record import PAIRS, _entries, _entry
 from ris.accounts.viewer import viewer_for_request
 from ris.urls import urlpatterns as product_urlpatterns
 from sharing.caseload import organisation_attends

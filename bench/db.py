@@ -1,0 +1,19 @@
+"""Databases of the benchmarks, on the server of DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+
+
+def create_database(name: str) -> None:
+    """Create database ``name`` on the server of DATABASE_URL unless it exists."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{name}"')
