@@ -9,7 +9,7 @@ from diagnostics.record import PAIRS, _entries, _entry
 from ris.accounts.viewer import viewer_for_request
 from ris.urls import urlpatterns as product_urlpatterns
 from sharing.caseload import organisation_attends
-from sharing.record import _entry_json, _model_label, basic_sheet
+from sharing.record import _entry_json, _model_label, basic_sheet, section_rows
 
 
 def plain_record(request, person_id: int):
@@ -19,13 +19,9 @@ def plain_record(request, person_id: int):
     if viewer is None or not organisation_attends(viewer.organisation_id, person_id):
         raise Http404
     person = Person.objects.select_related("municipality", "education_level").get(pk=person_id)
-    sections = []
-    for model in SECTION_MODELS:
-        if _model_label(model) not in _SECTION_FIELDS:
-            continue
-        rows = model.objects.filter(person_id=person_id, recorded_by_service=viewer.service)
-        fks = [f.name for f in model._meta.concrete_fields if f.is_relation and f.name not in ("person", "recorded_by")]
-        sections.extend(_entry_json(r, _model_label(r)) for r in rows.select_related(*fks))
+    # Its own sections, read the way the record reads them (one statement for every section model).
+    wanted = [(m, [viewer.service]) for m in SECTION_MODELS if _model_label(m) in _SECTION_FIELDS]
+    sections = [_entry_json(r, _model_label(r)) for r in section_rows(person_id, wanted)]
     # The endpoint carries the diagnostics too: a single-service system shows its own.
     own = {pair for pair in PAIRS if pair[1] == viewer.service}
     for rows in _entries(person_id, own).values():

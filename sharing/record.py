@@ -10,13 +10,15 @@ data exist.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import pgettext_lazy
 
 from cases.catalogue import _SECTION_FIELDS, ATTACHMENT_FIELDS
@@ -156,16 +158,17 @@ def basic_sheet(person: Person, professionals: list[ReferenceProfessional]) -> d
 
 
 def _section_entries(decisions: list[Decision], person_id: int, viewer: Viewer) -> dict[tuple[str, str], list]:
-    """One query per section model whose category is shown to the viewer."""
+    """The entries of every section whose category is shown to the viewer: one query for all the
+    section models (``section_rows``) and one for the attachments, whatever the record holds."""
     shown = {(d.category, d.source_service) for d in decisions if d.level != HIDDEN}
-    found: dict[tuple[str, str], list] = defaultdict(list)
+    wanted = []
     for model in SECTION_MODELS:
-        sources = [s for (c, s) in shown if c == model.CATEGORY]
-        if not sources:
-            continue
-        fks = [f.name for f in model._meta.concrete_fields if f.is_relation and f.name not in ("person", "recorded_by")]
-        for obj in model.objects.filter(person_id=person_id, recorded_by_service__in=sources).select_related(*fks):
-            found[(model.CATEGORY, obj.recorded_by_service)].append(obj)
+        sources = sorted(s for (c, s) in shown if c == model.CATEGORY)
+        if sources:
+            wanted.append((model, sources))
+    found: dict[tuple[str, str], list] = defaultdict(list)
+    for obj in section_rows(person_id, wanted):
+        found[(obj.CATEGORY, obj.recorded_by_service)].append(obj)
     # Attachments carry their category on the row, not on the class: one query for the shown
     # (category, service) pairs, grouped by each row's own category.
     if shown:
@@ -175,6 +178,86 @@ def _section_entries(decisions: list[Decision], person_id: int, viewer: Viewer) 
         for obj in Attachment.objects.filter(pairs, person_id=person_id).select_related("recorded_by_org"):
             found[(obj.category, obj.recorded_by_service)].append(obj)
     return found
+
+
+# --- Reading many section models in one statement ---------------------------------------------------
+#
+# The ORM needs one query per model (17 for a full record), and compiling them cost more than the
+# sharing decision. ``section_rows`` sends one UNION ALL: each branch returns the row and its
+# related rows (organisation, occupation, resource...) as jsonb, which are turned back into model
+# instances with the related objects cached, as ``select_related`` would leave them.
+
+_SKIPPED_RELATIONS = ("person", "recorded_by")
+
+
+def _relations(model: type[models.Model]) -> list[models.ForeignKey]:
+    return [f for f in model._meta.concrete_fields if f.is_relation and f.name not in _SKIPPED_RELATIONS]
+
+
+def _branch_sql(model: type[ServiceEntry], index: int) -> str:
+    table = connection.ops.quote_name(model._meta.db_table)
+    joins, related = [], []
+    for i, fk in enumerate(_relations(model)):
+        target = connection.ops.quote_name(fk.related_model._meta.db_table)
+        joins.append(
+            f"LEFT JOIN {target} r{i} ON r{i}.{connection.ops.quote_name(fk.target_field.column)} "
+            f"= t.{connection.ops.quote_name(fk.column)}"
+        )
+        related.append(f"'{fk.name}', to_jsonb(r{i})")
+    order = []
+    for name in (*(model._meta.ordering or ()), "pk"):
+        descending = name.startswith("-")
+        field = model._meta.pk if name.lstrip("-") == "pk" else model._meta.get_field(name.lstrip("-"))
+        order.append(f"t.{connection.ops.quote_name(field.column)}{' DESC' if descending else ''}")
+    return (
+        f"SELECT {index} AS branch, row_number() OVER (ORDER BY {', '.join(order)}) AS n, "
+        f"to_jsonb(t) AS row, jsonb_build_object({', '.join(related)}) AS related "
+        f"FROM {table} t {' '.join(joins)} "
+        f"WHERE t.person_id = %s AND t.recorded_by_service = ANY(%s)"
+    )
+
+
+def _from_json(model: type[models.Model], data: dict) -> models.Model:
+    fields = model._meta.concrete_fields
+    values = []
+    for f in fields:
+        raw = data.get(f.column)
+        if raw is None:
+            values.append(None)
+        elif isinstance(f, models.DateTimeField):
+            values.append(parse_datetime(raw))
+        elif isinstance(f, models.DateField):
+            values.append(dt.date.fromisoformat(raw))
+        elif isinstance(f, models.DecimalField):  # at the column's scale, as the database keeps it
+            values.append(Decimal(str(raw)).quantize(Decimal(1).scaleb(-f.decimal_places)))
+        else:
+            values.append(raw)
+    return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
+def section_rows(person_id: int, wanted: list[tuple[type[ServiceEntry], list[str]]]) -> list[ServiceEntry]:
+    """The entries of ``wanted`` (model, recording services) for one person, in one query, each
+    model's rows in its ``Meta.ordering`` then id, with their related objects loaded."""
+    if not wanted:
+        return []
+    sql = " UNION ALL ".join(_branch_sql(model, i) for i, (model, _s) in enumerate(wanted))
+    params: list = []
+    for _model, sources in wanted:
+        params += [person_id, list(sources)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT branch, row, related FROM ({sql}) AS entries ORDER BY branch, n", params)
+        rows = cursor.fetchall()
+    out = []
+    for branch, data, related in rows:
+        if isinstance(data, str):  # Django loads jsonb as text, for JSONField to parse
+            data, related = json.loads(data, parse_float=Decimal), json.loads(related, parse_float=Decimal)
+        model = wanted[branch][0]
+        obj = _from_json(model, data)
+        for fk in _relations(model):
+            value = related.get(fk.name)
+            obj._state.fields_cache[fk.name] = _from_json(fk.related_model, value) if value else None
+        out.append(obj)
+    return out
 
 
 def _household_entries(person_id: int, today: dt.date) -> dict[str, list[dict]]:
