@@ -50,7 +50,14 @@ from sharing.categories import (
 from sharing.disclosure import LogLine, disclosure_log_append
 from sharing.models import DisclosureLogEntry
 from sharing.policy import FULL, HIDDEN, INDICATOR, Facts, decide, source_services
-from sharing.record import CategoryView, RecordView, _build_record, _entry_json, visible_person
+from sharing.record import (
+    CategoryView,
+    RecordView,
+    _build_record,
+    _entry_json,
+    section_rows,
+    visible_person,
+)
 
 from . import profiling
 from .employability import employability_factors
@@ -66,11 +73,6 @@ ENTRY_MODELS: tuple[type[ServiceEntry], ...] = (
     EmployabilityAssessment,
     BasicEmployabilityScreening,
 )
-_RELATED = {
-    ExclusionAssessment: ("recorded_by_org", "instrument"),
-    EmployabilityAssessment: ("recorded_by_org", "education_level", "occupation"),
-    BasicEmployabilityScreening: ("recorded_by_org",),
-}
 _DATE_FIELD = {
     ExclusionAssessment: "assessed_on",
     EmployabilityAssessment: "assessed_on",
@@ -246,25 +248,25 @@ def diagnostics_summary(
 
 
 def _entries(person_id: int, shown: set[tuple[str, str]]) -> dict[tuple[str, str], list]:
-    """The entries of the shown pairs: one query per model, one for the area results."""
+    """The entries of the shown pairs: one query for the three models (``section_rows``), one
+    for the area results when there are exclusion assessments."""
     found: dict[tuple[str, str], list] = defaultdict(list)
     areas: dict[int, list[ExclusionAreaResult]] = defaultdict(list)
+    wanted = []
     for model in ENTRY_MODELS:
         sources = [s for s in recording_services(model) if (model.CATEGORY, s) in shown]
-        if not sources:
-            continue
-        rows = model.objects.filter(person_id=person_id, recorded_by_service__in=sources)
-        for obj in rows.select_related(*_RELATED[model]):
-            found[(model.CATEGORY, obj.recorded_by_service)].append(obj)
-        if model is ExclusionAssessment:
-            for result in (
-                ExclusionAreaResult.objects.filter(
-                    assessment__person_id=person_id, assessment__recorded_by_service__in=sources
-                )
-                .select_related("area")
-                .order_by("area__position", "pk")
-            ):
-                areas[result.assessment_id].append(result)
+        if sources:
+            wanted.append((model, sources))
+    for obj in section_rows(person_id, wanted):
+        found[(obj.CATEGORY, obj.recorded_by_service)].append(obj)
+    assessments = [o.pk for rows in found.values() for o in rows if isinstance(o, ExclusionAssessment)]
+    if assessments:
+        for result in (
+            ExclusionAreaResult.objects.filter(assessment_id__in=assessments)
+            .select_related("area")
+            .order_by("area__position", "pk")
+        ):
+            areas[result.assessment_id].append(result)
     for rows in found.values():
         rows.sort(key=lambda r: (getattr(r, _DATE_FIELD[type(r)]), r.created_at), reverse=True)
         for row in rows:

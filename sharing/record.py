@@ -261,21 +261,17 @@ def section_rows(person_id: int, wanted: list[tuple[type[ServiceEntry], list[str
 
 
 def _household_entries(person_id: int, today: dt.date) -> dict[str, list[dict]]:
-    membership = (
-        HouseholdMember.objects.filter(person_id=person_id, start_date__lte=today)
-        .filter(models.Q(end_date__isnull=True) | models.Q(end_date__gt=today))
-        .select_related("household")
-        .first()
-    )
-    if membership is None:
-        return {}
-    household = membership.household
+    current = models.Q(start_date__lte=today) & (models.Q(end_date__isnull=True) | models.Q(end_date__gt=today))
+    # The members of the household the person lives in today, found and read in one query.
+    household_today = HouseholdMember.objects.filter(current, person_id=person_id).order_by("household", "start_date", "pk")
     members = list(
-        HouseholdMember.objects.filter(household=household, start_date__lte=today)
-        .filter(models.Q(end_date__isnull=True) | models.Q(end_date__gt=today))
-        .select_related("person")
+        HouseholdMember.objects.filter(current, household_id=models.Subquery(household_today.values("household_id")[:1]))
+        .select_related("person", "household")
         .order_by("start_date", "pk")
     )
+    if not members:
+        return {}
+    household = members[0].household
     items = list(household.deprivation_items.order_by("code").values_list("code", "label"))
     composition = {
         "id": household.pk,
