@@ -18,6 +18,7 @@ next to what is saved now, so that nothing is lost.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -198,6 +199,7 @@ def _field_view(model: type[models.Model] | None, item: dict) -> dict:
     return out
 
 
+@functools.cache
 def _diagnostics_edit_routes() -> dict[type[ServiceEntry], str]:
     from diagnostics.models import (
         BasicEmployabilityScreening,

@@ -44,17 +44,16 @@ from sharing.categories import (
     COMMON,
     EMPLOYMENT,
     SOCIAL,
-    SPECIAL,
     THIRD_SECTOR,
 )
 from sharing.disclosure import LogLine, disclosure_log_append
-from sharing.models import DisclosureLogEntry
 from sharing.policy import FULL, HIDDEN, INDICATOR, Facts, decide, source_services
 from sharing.record import (
     CategoryView,
     RecordView,
     _build_record,
     _entry_json,
+    category_log_line,
     section_rows,
     visible_person,
 )
@@ -211,7 +210,7 @@ def merge_diagnostics(
         views[pair] = view
         merged.add(pair)
         if existing is None or (existing.level == INDICATOR and level == FULL):
-            line = _log_line(facts, view, channel=channel, request_id=request_id)
+            line = category_log_line(facts, view, channel=channel, request_id=request_id)
             if line is not None:
                 lines.append(line)
     if not merged:
@@ -322,32 +321,6 @@ def _entry(obj: ServiceEntry) -> dict:
     return data
 
 
-def _log_line(facts: Facts, view: CategoryView, *, channel: str, request_id: str) -> LogLine | None:
-    """The disclosure line of a pair the merge adds to the page (same rule as ``sharing.record``)."""
-    viewer = facts.viewer
-    cross = view.source_service not in (COMMON, viewer.service)
-    special = view.sensitivity == SPECIAL
-    if facts.attends and not (cross or special):
-        return None
-    if not facts.attends:
-        event = DisclosureLogEntry.Event.BREAK_GLASS
-    elif cross:
-        event = DisclosureLogEntry.Event.DISCLOSURE
-    else:
-        event = DisclosureLogEntry.Event.SPECIAL_READ
-    return LogLine(
-        event=event,
-        channel=channel,
-        user_id=viewer.user_id,
-        organisation_id=viewer.organisation_id,
-        role=viewer.role,
-        person_id=facts.person_id,
-        category=view.code,
-        level=view.level,
-        basis=view.basis,
-        purpose=facts.purpose,
-        request_id=request_id,
-    )
 
 
 # --- Profiling on the record page ----------------------------------------------------------------------

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases.models import Person
-from cases.record_views import attended_person, own_space, space_of
+from cases.record_views import attended_for_writing, attended_person, own_space, space_of
 from cases.services import StaleVersion
 from ris.accounts.access import role_required
 from ris.accounts.models import Role
@@ -269,12 +269,7 @@ def employability_assessment_create(request, person_id: int):
 @own_space
 def screening_create(request, person_id: int):
     """The basic screening: social services and employment in the workspace, NGOs in the portal."""
-    attended_person(request, person_id)
-    if space_of(request) == "portal":
-        from sharing.portal_views import agreement_in_force
-
-        if not agreement_in_force(request.viewer.organisation_id):
-            raise Http404  # without an agreement in force the portal records nothing
+    attended_for_writing(request, person_id)  # in the portal, only under an agreement in force
     form = ScreeningForm(request.POST or None, initial={"screened_on": timezone.localdate()})
     return _assessment_page(
         request,
@@ -349,12 +344,7 @@ def employability_assessment_update(request, person_id: int, entry_id: int):
 @role_required(Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR, Role.NGO_TECHNICIAN)
 @own_space
 def screening_update(request, person_id: int, entry_id: int):
-    attended_person(request, person_id)
-    if space_of(request) == "portal":
-        from sharing.portal_views import agreement_in_force
-
-        if not agreement_in_force(request.viewer.organisation_id):
-            raise Http404  # without an agreement in force the portal records nothing
+    attended_for_writing(request, person_id)  # in the portal, only under an agreement in force
     entry = _own_entry(request, BasicEmployabilityScreening, person_id, entry_id)
     return _edit_page(
         request,

@@ -12,6 +12,7 @@ with and without the database.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from django.db.models import Q
@@ -280,6 +281,7 @@ SELECT
 """
 
 
+@functools.cache
 def _facts_sql() -> str:
     from django.contrib.auth.models import Permission
     from django.contrib.contenttypes.models import ContentType

@@ -10,6 +10,7 @@ data exist.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -190,10 +191,12 @@ def _section_entries(decisions: list[Decision], person_id: int, viewer: Viewer) 
 _SKIPPED_RELATIONS = ("person", "recorded_by")
 
 
+@functools.cache
 def _relations(model: type[models.Model]) -> list[models.ForeignKey]:
     return [f for f in model._meta.concrete_fields if f.is_relation and f.name not in _SKIPPED_RELATIONS]
 
 
+@functools.cache
 def _branch_sql(model: type[ServiceEntry], index: int) -> str:
     table = connection.ops.quote_name(model._meta.db_table)
     joins, related = [], []
@@ -399,26 +402,36 @@ def _model_label(obj: models.Model) -> str:
     return f"{obj._meta.app_label}.{obj._meta.object_name}"
 
 
+def category_log_line(facts: Facts, view: CategoryView, *, channel: str, request_id: str) -> LogLine | None:
+    """The disclosure line a shown (category, service) pair writes, if any: another service's
+    data, special-category data, or anything read under emergency access."""
+    viewer = facts.viewer
+    cross = view.source_service not in (COMMON, viewer.service)
+    special = view.sensitivity == SPECIAL
+    if facts.attends and not (cross or special):
+        return None
+    if not facts.attends:
+        event = DisclosureLogEntry.Event.BREAK_GLASS
+    elif cross:
+        event = DisclosureLogEntry.Event.DISCLOSURE
+    else:
+        event = DisclosureLogEntry.Event.SPECIAL_READ
+    return LogLine(event=event, channel=channel, user_id=viewer.user_id, organisation_id=viewer.organisation_id,
+                   role=viewer.role, person_id=facts.person_id, purpose=facts.purpose, request_id=request_id,
+                   category=view.code, level=view.level, basis=view.basis)
+
+
 def _log_lines(facts: Facts, categories: list[CategoryView], decisions: list[Decision], channel: str,
                request_id: str) -> list[LogLine]:
     viewer = facts.viewer
-    base = dict(channel=channel, user_id=viewer.user_id, organisation_id=viewer.organisation_id, role=viewer.role,
-                person_id=facts.person_id, purpose=facts.purpose, request_id=request_id)
-    lines = []
-    event_default = DisclosureLogEntry.Event.BREAK_GLASS if not facts.attends else None
-    for view in categories:
-        cross = view.source_service not in (COMMON, viewer.service)
-        special = view.sensitivity == SPECIAL
-        if not (cross or special or event_default):
-            continue
-        event = event_default or (
-            DisclosureLogEntry.Event.DISCLOSURE if cross else DisclosureLogEntry.Event.SPECIAL_READ
-        )
-        lines.append(LogLine(event=event, category=view.code, level=view.level, basis=view.basis, **base))
+    lines = [line for view in categories
+             if (line := category_log_line(facts, view, channel=channel, request_id=request_id)) is not None]
     for decision in decisions:
         if decision.level == HIDDEN and decision.reason in (
             Reason.NO_BASIS, Reason.DENIED_BY_CONSENT, Reason.OBJECTION,
         ):
-            lines.append(LogLine(event=DisclosureLogEntry.Event.REFUSED, category=decision.category,
-                                 level=HIDDEN, **base))
+            lines.append(LogLine(event=DisclosureLogEntry.Event.REFUSED, channel=channel, user_id=viewer.user_id,
+                                 organisation_id=viewer.organisation_id, role=viewer.role,
+                                 person_id=facts.person_id, purpose=facts.purpose, request_id=request_id,
+                                 category=decision.category, level=HIDDEN))
     return lines
