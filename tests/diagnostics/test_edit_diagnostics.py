@@ -346,3 +346,38 @@ def test_the_portal_record_links_the_ngo_to_its_own_screening(client_for, world)
     body = client_for(world.ngo_technician).get(f"/portal/personas/{person.pk}/").content.decode()
     assert f'href="/portal/personas/{person.pk}/diagnosticos/cribado/{entry.pk}/"' in body
     assert "/espacio/" not in body.split("<main", 1)[-1]
+
+
+EDIT_PAGE_QUERIES = 12
+
+
+def test_the_edit_pages_read_in_a_constant_number_of_queries(
+    client_for, world, django_assert_max_num_queries
+):
+    """The exclusion form lists every item of the instrument with the stored answers: the same
+    queries for one answer ticked as for every item of an area."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    person = world.person(attended_by=("social",))
+    client = client_for(world.social_worker)
+    foessa = Instrument.objects.get(code="foessa-35")
+    items = list(Item.objects.filter(area__instrument=foessa, area__kind="housing"))
+    counts = []
+    for ticked in (items[:1], items):
+        created = client.post(
+            f"/espacio/personas/{person.pk}/diagnosticos/exclusion/nueva/",
+            {"assessed_on": dmy(today()), "area_housing": [str(i.pk) for i in ticked]},
+        )
+        assert created.status_code == 302
+        entry = ExclusionAssessment.objects.filter(person=person).latest("pk")
+        url = f"/espacio/personas/{person.pk}/diagnosticos/exclusion/{entry.pk}/"
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1] <= EDIT_PAGE_QUERIES, counts
+
+    diagnosis_entry = diagnosis(world, world.person(attended_by=("employment",)))
+    counsellor = client_for(world.employment_counsellor)
+    with django_assert_max_num_queries(EDIT_PAGE_QUERIES):
+        assert counsellor.get(diagnosis_url(diagnosis_entry)).status_code == 200
