@@ -58,7 +58,8 @@ def consumption_units(ages: list[int]) -> Decimal:
 
 
 def poverty_threshold_for(year: int) -> PovertyThreshold | None:
-    """The latest verified ECV threshold whose survey year is not after ``year``."""
+    """The latest ECV threshold loaded whose survey year is not after ``year`` (it may be an
+    estimate: ``is_estimate``)."""
     return PovertyThreshold.objects.filter(survey_year__lte=year).order_by("-survey_year").first()
 
 
@@ -79,6 +80,8 @@ class HouseholdIndicators:
     very_low_work_intensity: bool
     arope: bool
     child_poverty_risk: bool
+    #: the threshold is RIS's estimate from a published figure, not INE's annual figure itself
+    threshold_is_estimate: bool = False
 
 
 def _indicators(
@@ -90,6 +93,7 @@ def _indicators(
     deprivation: int,
     threshold_year: int | None,
     threshold: Decimal | None,
+    threshold_is_estimate: bool = False,
 ) -> HouseholdIndicators:
     units = consumption_units(ages)
     annual = None if monthly_income is None else Decimal(monthly_income) * 12
@@ -124,6 +128,7 @@ def _indicators(
         very_low_work_intensity=very_low,
         arope=arope,
         child_poverty_risk=arope and minors > 0,
+        threshold_is_estimate=threshold_is_estimate,
     )
 
 
@@ -145,6 +150,7 @@ def household_indicators(*, household_id: int, on: dt.date) -> HouseholdIndicato
         deprivation=household.deprivation_items.count(),
         threshold_year=threshold.survey_year if threshold else None,
         threshold=threshold.one_person_eur_year if threshold else None,
+        threshold_is_estimate=bool(threshold and threshold.is_estimate),
     )
 
 
@@ -182,7 +188,7 @@ composition AS (
     FROM members GROUP BY household_id
 ),
 threshold AS (
-    SELECT survey_year, one_person_eur_year FROM reference_povertythreshold
+    SELECT survey_year, one_person_eur_year, is_estimate FROM reference_povertythreshold
     WHERE survey_year <= extract(year FROM %(today)s::date) ORDER BY survey_year DESC LIMIT 1
 ),
 household AS (
@@ -190,6 +196,7 @@ household AS (
            CASE WHEN c.older > 0 THEN 1 + 0.5 * (c.older - 1) + 0.3 * c.younger
                 ELSE 1 + 0.3 * (c.younger - 1) END AS units,
            t.survey_year AS threshold_year, t.one_person_eur_year AS threshold,
+           coalesce(t.is_estimate, false) AS threshold_is_estimate,
            (SELECT count(*) FROM cases_household_deprivation_items d WHERE d.household_id = c.household_id)
                AS deprivation
     FROM composition c
@@ -212,7 +219,7 @@ HOUSEHOLDS_SQL = (
     + HOUSEHOLD_CTE
     + """
 SELECT household_id, members, minors, units, monthly_income, threshold_year, threshold,
-       at_risk_of_poverty, deprivation, severe_deprivation, workers, months, very_low_work_intensity
+       threshold_is_estimate, at_risk_of_poverty, deprivation, severe_deprivation, workers, months, very_low_work_intensity
 FROM indicators
 """
 )
@@ -256,6 +263,7 @@ def households_indicators(
         income,
         threshold_year,
         threshold,
+        threshold_is_estimate,
         at_risk,
         deprivation,
         severe,
@@ -287,5 +295,6 @@ def households_indicators(
             very_low_work_intensity=very_low,
             arope=arope,
             child_poverty_risk=arope and minors > 0,
+            threshold_is_estimate=threshold_is_estimate,
         )
     return out

@@ -276,7 +276,8 @@ def _poverty_with_minors(params: dict, ctx: Context) -> Built:
     sql = (
         _household_rule_ctes(ctx)
         + f"""
-SELECT a.person_id, i.monthly_income, i.units, i.threshold, i.threshold_year, i.minors, i.members
+SELECT a.person_id, i.monthly_income, i.units, i.threshold, i.threshold_year,
+       i.threshold_is_estimate, i.minors, i.members
 FROM indicators i
 JOIN members a ON a.household_id = i.household_id AND a.adult {ctx.only("a")}
 WHERE i.minors > 0 AND i.monthly_income IS NOT NULL AND i.threshold IS NOT NULL
@@ -287,7 +288,8 @@ WHERE i.minors > 0 AND i.monthly_income IS NOT NULL AND i.threshold IS NOT NULL
     'situacion_economica', jsonb_build_object(
         'annual_income', round(h.monthly_income * 12, 2),
         'equivalised_income', round(h.monthly_income * 12 / h.units, 2),
-        'threshold', h.threshold, 'threshold_year', h.threshold_year),
+        'threshold', h.threshold, 'threshold_year', h.threshold_year,
+        'threshold_is_estimate', h.threshold_is_estimate),
     'unidad_convivencia', jsonb_build_object('minors', h.minors, 'members', h.members))"""
     return sql, facts, sql_parameters(ctx.today, params["minor_age"])
 
@@ -296,17 +298,27 @@ def _render_poverty_with_minors(visible: dict, indicator: frozenset[str], params
     details = []
     economy = visible.get("situacion_economica")
     if economy:
-        details.append(
-            _(
-                "Ingresos equivalentes del hogar: %(eq)s al año, por debajo del umbral de riesgo de pobreza "
-                "(%(thr)s, ECV %(year)s)."
+        values = {
+            "eq": fmt_eur(economy["equivalised_income"]),
+            "thr": fmt_eur(economy["threshold"]),
+            "year": economy["threshold_year"],
+        }
+        if economy.get("threshold_is_estimate"):
+            details.append(
+                _(
+                    "Ingresos equivalentes del hogar: %(eq)s al año, por debajo del umbral de riesgo "
+                    "de pobreza (%(thr)s, ECV %(year)s, estimación)."
+                )
+                % values
             )
-            % {
-                "eq": fmt_eur(economy["equivalised_income"]),
-                "thr": fmt_eur(economy["threshold"]),
-                "year": economy["threshold_year"],
-            }
-        )
+        else:
+            details.append(
+                _(
+                    "Ingresos equivalentes del hogar: %(eq)s al año, por debajo del umbral de riesgo "
+                    "de pobreza (%(thr)s, ECV %(year)s)."
+                )
+                % values
+            )
     if "unidad_convivencia" in visible:
         details.append(
             _("Menores en el hogar: %(n)s.") % {"n": visible["unidad_convivencia"]["minors"]}

@@ -222,3 +222,6 @@ def _migration_data_for_transactional_tests(request):
         sync_catalogue()
         diagnostics_data = importlib.import_module("diagnostics.migrations.0002_load_instrument_and_rules")
         diagnostics_data.load(global_apps, None)
+        importlib.import_module("diagnostics.migrations.0004_poverty_threshold_estimates").load(
+            global_apps, None
+        )

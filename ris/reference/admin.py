@@ -82,7 +82,9 @@ class PovertyThresholdAdmin(ReferenceAdmin):
         "income_year",
         "one_person_eur_year",
         "two_adults_two_children_eur_year",
+        "is_estimate",
     )
+    list_filter = ("is_estimate",)
     search_fields = ("survey_year__exact",)
 
 

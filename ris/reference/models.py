@@ -134,6 +134,14 @@ class PovertyThreshold(models.Model):
         _("umbral para dos adultos y dos menores de 14 (€/año)"), max_digits=9, decimal_places=2
     )
     source = models.TextField(_("fuente"))
+    is_estimate = models.BooleanField(
+        _("estimación"),
+        default=False,
+        help_text=_(
+            "La cifra no es la anual publicada por el INE, sino una estimación derivada de una "
+            "cifra publicada (ver la fuente)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("umbral de riesgo de pobreza")

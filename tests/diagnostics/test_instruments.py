@@ -84,6 +84,7 @@ def test_the_data_files_cite_their_sources():
         "foessa_exclusion_35.csv",
         "foessa_exclusion_35_cutoffs.csv",
         "ine_umbral_riesgo_pobreza_complemento.csv",
+        "ine_umbral_riesgo_pobreza_estimaciones.csv",
     ):
         text = (DATA / name).read_text(encoding="utf-8")
         assert "http" in text and ("NOT VERIFIED" in text or "RIS convention" in text), name
