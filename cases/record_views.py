@@ -26,7 +26,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db import models
+from django.db import connection, models
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,23 +34,29 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from consent.models import Consent, ConsentState
+from consent.models import Consent, ConsentRevocation, ConsentState
 from consent.purposes import Purpose
 from diagnostics.profiling import Profile
 from diagnostics.record import ENTRY_MODELS as DIAGNOSTICS_MODELS
 from diagnostics.record import profile_of, record_with_diagnostics, recording_actions
 from ris.accounts.access import role_required
-from ris.accounts.models import Role
+from ris.accounts.models import Organisation, Role
 from ris.accounts.viewer import Viewer
 from sharing.categories import BY_CODE, COMMON, EMPLOYMENT, SOCIAL, THIRD_SECTOR
 from sharing.models import Channel
 from sharing.policy import FULL, INDICATOR, Facts
-from sharing.record import SERVICE_LABELS, CategoryView, RecordView, visible_person
+from sharing.record import (
+    SERVICE_LABELS,
+    CategoryView,
+    RecordView,
+    instance_from_json,
+    jsonb_value,
+    visible_person,
+)
 
 from . import services
 from .attachments import attachment_categories, attachment_for_download, attachment_upload
-from .merge import absorbed_q, merged_ids
-from .models import SECTION_MODELS, Attachment, Person, ReferenceProfessional, ServiceEntry
+from .models import SECTION_MODELS, Attachment, Person, ServiceEntry
 from .record_forms import (
     AttachmentForm,
     PersonForm,
@@ -434,27 +440,51 @@ def consent_lines(consent: Consent, state: str, organisations: list | None = Non
     return lines
 
 
+#: Every consent of the person and of the records merged into it, newest first, with its
+#: revocation, its correction (both ways), the recording organisation and the names of its
+#: grantee organisations: one query. The merged ids are read first, as an array the consent
+#: index serves (``person_id = ANY``), not as a join.
+_CONSENTS_SQL = """
+SELECT to_jsonb(c), to_jsonb(r), to_jsonb(corrected_by), to_jsonb(corrects), to_jsonb(o),
+       (SELECT coalesce(jsonb_agg(g.name ORDER BY g.name), '[]'::jsonb)
+        FROM consent_consent_grantee_organisations cg
+        JOIN accounts_organisation g ON g.id = cg.organisation_id
+        WHERE cg.consent_id = c.id)
+FROM consent_consent c
+LEFT JOIN consent_consentrevocation r ON r.consent_id = c.id
+LEFT JOIN consent_consent corrected_by ON corrected_by.supersedes_id = c.id
+LEFT JOIN consent_consent corrects ON corrects.id = c.supersedes_id
+LEFT JOIN accounts_organisation o ON o.id = c.recorded_by_org_id
+WHERE c.person_id = ANY(ARRAY(
+    SELECT %(person)s::bigint UNION SELECT p.id FROM cases_person p WHERE p.merged_into_id = %(person)s
+))
+ORDER BY c.recorded_at DESC, c.id DESC
+"""
+
+
 def consents_of(person_id: int, *, may_change: bool) -> list[ConsentCard]:
-    """Every consent of the person (metadata of the sharing, seen by every organisation attending them)."""
-    records = merged_ids(person_id)
-    consents = list(
-        Consent.objects.filter(absorbed_q(person_id, ids=records))
-        .select_related("revocation", "superseded_by", "supersedes", "recorded_by_org")
-        .order_by("-recorded_at", "-pk")
-    )
-    # Always one query for the grantees (a prefetch is skipped when there are no consents).
-    grantees: dict[int, list[str]] = defaultdict(list)
-    for consent_id, name in Consent.grantee_organisations.through.objects.filter(
-        absorbed_q(person_id, "consent__person", ids=records),
-    ).order_by("organisation__name").values_list("consent_id", "organisation__name"):
-        grantees[consent_id].append(name)
+    """Every consent of the person (metadata of the sharing, seen by every organisation attending
+    them), in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CONSENTS_SQL, {"person": person_id})
+        rows = cursor.fetchall()
     moment = timezone.now()
     cards = []
-    for consent in consents:
+    for data, revocation, corrected_by, corrects, organisation, grantees in rows:
+        consent = instance_from_json(Consent, jsonb_value(data))
+        cache = consent._state.fields_cache
+        for name, model, value in (
+            ("revocation", ConsentRevocation, revocation),
+            ("superseded_by", Consent, corrected_by),
+            ("supersedes", Consent, corrects),
+            ("recorded_by_org", Organisation, organisation),
+        ):
+            value = jsonb_value(value)
+            cache[name] = instance_from_json(model, value) if value else None
         state = consent.state_at(moment)
         cards.append(ConsentCard(
             consent=consent, state=state, state_label=str(ConsentState(state).label),
-            lines=consent_lines(consent, state, grantees.get(consent.pk, [])),
+            lines=consent_lines(consent, state, jsonb_value(grantees)),
             may_change=may_change and state in (ConsentState.ACTIVE, ConsentState.PENDING),
         ))
     return cards
@@ -462,7 +492,7 @@ def consents_of(person_id: int, *, may_change: bool) -> list[ConsentCard]:
 
 def record_page(*, record: RecordView, viewer: Viewer, person_id: int, may_write: bool,
                 with_consents: bool = True) -> RecordPage:
-    """Arrange the filtered record for reading. Constant number of queries (two: professionals, consents)."""
+    """Arrange the filtered record for reading. Constant number of queries (one: the consents)."""
     today = timezone.localdate()
     attends = not record.break_glass
     writable_models = defaultdict(list)
@@ -510,11 +540,9 @@ def record_page(*, record: RecordView, viewer: Viewer, person_id: int, may_write
 
     professionals: dict[str, list[str]] = defaultdict(list)
     sheet_full = bool(record.person.get("full_name"))
-    if sheet_full:
-        for ref in ReferenceProfessional.objects.filter(person_id=person_id).select_related(
-            "organisation", "professional",
-        ).order_by("organisation__name"):
-            professionals[ref.organisation.kind].append(f"{ref.professional} ({ref.organisation})")
+    # read with the basic sheet (ordered by organisation), so the diary costs no query of its own
+    for ref in record.person.get("reference_professionals", []) if sheet_full else []:
+        professionals[ref["service"]].append(f"{ref['professional']} ({ref['organisation']})")
     diary = []
     for service in SERVICE_ORDER:
         block = blocks.get((DIARY, service))

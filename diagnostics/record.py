@@ -51,7 +51,7 @@ from sharing.policy import FULL, HIDDEN, INDICATOR, Facts, decide, source_servic
 from sharing.record import (
     CategoryView,
     RecordView,
-    _build_record,
+    assemble_record,
     _entry_json,
     category_log_line,
     section_rows,
@@ -151,9 +151,19 @@ def record_with_diagnostics(
     facts = visible_person(
         viewer=viewer, person_id=person_id, purpose=purpose, channel=channel, request_id=request_id
     )
+    shown = _shown(facts, PAIRS)
     with transaction.atomic():
-        record = _build_record(facts, viewer, person_id, channel, request_id)
-        return merge_diagnostics(record, facts, channel=channel, request_id=request_id, keep=keep)
+        # the diagnostics entries are read in the record's one statement, and the lines of both
+        # are written in one append
+        record, lines, rows = assemble_record(
+            facts, viewer, person_id, channel, request_id, extra=_wanted(shown)
+        )
+        record = merge_diagnostics(
+            record, facts, channel=channel, request_id=request_id, keep=keep,
+            rows=rows, log=lines,
+        )
+        disclosure_log_append(lines)
+        return record
 
 
 def merge_diagnostics(
@@ -164,15 +174,20 @@ def merge_diagnostics(
     request_id: str = "",
     keep: Collection[tuple[str, str]] = (),
     pairs: Collection[tuple[str, str]] = PAIRS,
+    rows: list[ServiceEntry] | None = None,
+    log: list[LogLine] | None = None,
 ) -> RecordView:
     """The record with the diagnostics entries of every pair the viewer may see merged in
-    (``pairs``: only these, in the record's order; the others are neither read nor logged)."""
+    (``pairs``: only these, in the record's order; the others are neither read nor logged).
+
+    ``rows``: the entries of the shown pairs, already read (``_wanted``); otherwise read here.
+    ``log``: where to add the disclosure lines; otherwise they are written here."""
     viewer = facts.viewer
     keep = keep if facts.attends else ()  # an emergency access only reads what exists
     pairs = [pair for pair in PAIRS if pair in pairs]
     decisions = {pair: decide(facts, *pair) for pair in pairs}
     shown = {pair for pair, decision in decisions.items() if decision.level != HIDDEN}
-    found = _entries(facts.person_id, shown)
+    found = _entries(facts.person_id, shown, rows)
     views = {(v.code, v.source_service): v for v in record.categories}
     merged: set[tuple[str, str]] = set()
     lines: list[LogLine] = []
@@ -215,7 +230,10 @@ def merge_diagnostics(
                 lines.append(line)
     if not merged:
         return record
-    disclosure_log_append(lines)
+    if log is None:
+        disclosure_log_append(lines)
+    else:
+        log.extend(lines)
     categories = sorted(
         views.values(), key=lambda v: (_ORDER[v.code], _SERVICE_ORDER.get(v.source_service, 99))
     )
@@ -246,18 +264,33 @@ def diagnostics_summary(
     return merged.categories
 
 
-def _entries(person_id: int, shown: set[tuple[str, str]]) -> dict[tuple[str, str], list]:
-    """The entries of the shown pairs: one query for the three models (``section_rows``), one
-    for the area results when there are exclusion assessments."""
-    found: dict[tuple[str, str], list] = defaultdict(list)
-    areas: dict[int, list[ExclusionAreaResult]] = defaultdict(list)
+def _shown(facts: Facts, pairs: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+    return {pair for pair in pairs if decide(facts, *pair).level != HIDDEN}
+
+
+def _wanted(shown: set[tuple[str, str]]) -> list[tuple[type[ServiceEntry], list[str]]]:
+    """The diagnostics models and recording services to read for the shown pairs."""
     wanted = []
     for model in ENTRY_MODELS:
         sources = [s for s in recording_services(model) if (model.CATEGORY, s) in shown]
         if sources:
             wanted.append((model, sources))
-    for obj in section_rows(person_id, wanted):
-        found[(obj.CATEGORY, obj.recorded_by_service)].append(obj)
+    return wanted
+
+
+def _entries(
+    person_id: int, shown: set[tuple[str, str]], rows: list[ServiceEntry] | None = None
+) -> dict[tuple[str, str], list]:
+    """The entries of the shown pairs: ``rows`` if the caller read them with the record,
+    otherwise one query for the three models (``section_rows``); and one query for the area
+    results when there are exclusion assessments."""
+    found: dict[tuple[str, str], list] = defaultdict(list)
+    areas: dict[int, list[ExclusionAreaResult]] = defaultdict(list)
+    if rows is None:
+        rows = section_rows(person_id, _wanted(shown))
+    for obj in rows:
+        if (obj.CATEGORY, obj.recorded_by_service) in shown:
+            found[(obj.CATEGORY, obj.recorded_by_service)].append(obj)
     assessments = [o.pk for rows in found.values() for o in rows if isinstance(o, ExclusionAssessment)]
     if assessments:
         for result in (

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from .models import DisclosureLogEntry
@@ -50,22 +50,42 @@ def row_hash(prev_hash: str, row: DisclosureLogEntry) -> str:
     return hashlib.sha256(f"{prev_hash}|{_payload(row)}".encode()).hexdigest()
 
 
+_APPEND_SQL = (
+    "SELECT id, prev_hash, row_hash FROM ris_disclosure_append("
+    "%s, %s, %s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::bigint[], %s::text[], "
+    "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
+)
+
+
 def disclosure_log_append(lines: list[LogLine]) -> list[DisclosureLogEntry]:
-    """Append the lines of one request in a single INSERT, chained to the current tail."""
+    """Append the lines of one request in a single statement, chained to the current tail.
+
+    ``ris_disclosure_append`` (migration sharing/0005) takes the advisory lock, reads the tail
+    after it, chains the hashes of the payloads built here and inserts the rows: one round trip.
+    """
     if not lines:
         return []
     now = timezone.now()
-    with transaction.atomic(savepoint=False):  # inside the request's transaction: no savepoint round trips
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-        prev = DisclosureLogEntry.objects.order_by("-id").values_list("row_hash", flat=True).first() or GENESIS
-        rows = []
-        for line in lines:
-            row = DisclosureLogEntry(at=now, prev_hash=prev, **line.__dict__)
-            row.row_hash = row_hash(prev, row)
-            prev = row.row_hash
-            rows.append(row)
-        return DisclosureLogEntry.objects.bulk_create(rows)
+    rows = [DisclosureLogEntry(at=now, **line.__dict__) for line in lines]
+    params = [
+        _LOCK_KEY,
+        now,
+        *([getattr(line, name) for line in lines] for name in _COLUMNS),
+        [_payload(row) for row in rows],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_SQL, params)
+        written = cursor.fetchall()
+    for row, (pk, prev_hash, hashed) in zip(rows, written, strict=True):
+        row.pk, row.prev_hash, row.row_hash = pk, prev_hash, hashed
+        row._state.adding, row._state.db = False, connection.alias
+    return rows
+
+
+_COLUMNS = (
+    "event", "user_id", "organisation_id", "role", "person_id", "category", "level", "purpose", "basis",
+    "channel", "request_id",
+)
 
 
 @dataclass(frozen=True)

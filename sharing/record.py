@@ -26,12 +26,14 @@ from cases.catalogue import _SECTION_FIELDS, ATTACHMENT_FIELDS
 from cases.models import (
     SECTION_MODELS,
     Attachment,
+    Household,
     HouseholdMember,
     Person,
     ReferenceProfessional,
     ServiceEntry,
 )
-from ris.accounts.models import ServiceKind
+from ris.accounts.models import Organisation, ServiceKind, User
+from ris.reference.models import EducationLevel, Municipality
 from ris.accounts.viewer import Viewer
 
 from .categories import BY_CODE, COMMON, SPECIAL
@@ -152,15 +154,69 @@ def basic_sheet(person: Person, professionals: list[ReferenceProfessional]) -> d
         "education_level": str(person.education_level) if person.education_level_id else "",
         "languages": list(person.languages),
         "reference_professionals": [
-            {"organisation": str(p.organisation), "professional": str(p.professional)} for p in professionals
+            {"organisation": str(p.organisation), "professional": str(p.professional),
+             "service": p.organisation.kind}
+            for p in professionals
         ],
         "version": person.version,
     }
 
 
-def _section_entries(decisions: list[Decision], person_id: int, viewer: Viewer) -> dict[tuple[str, str], list]:
-    """The entries of every section whose category is shown to the viewer: one query for all the
-    section models (``section_rows``) and one for the attachments, whatever the record holds."""
+#: The person with municipality and education level, and (when asked) the reference
+#: professionals with their organisation and user: one query.
+_PERSON_SQL = """
+SELECT to_jsonb(p), to_jsonb(m), to_jsonb(e),
+       CASE WHEN %(professionals)s THEN
+           (SELECT jsonb_agg(jsonb_build_array(
+                       to_jsonb(rp), to_jsonb(o),
+                       jsonb_build_object('id', u.id, 'username', u.username,
+                                          'first_name', u.first_name, 'last_name', u.last_name))
+                   ORDER BY o.name, rp.id)
+            FROM cases_referenceprofessional rp
+            JOIN accounts_organisation o ON o.id = rp.organisation_id
+            JOIN accounts_user u ON u.id = rp.professional_id
+            WHERE rp.person_id = p.id)
+       END
+FROM cases_person p
+LEFT JOIN reference_municipality m ON m.code = p.municipality_id
+LEFT JOIN reference_educationlevel e ON e.code = p.education_level_id
+WHERE p.id = %(person)s
+"""
+
+
+def person_with_professionals(
+    person_id: int, *, professionals: bool = True
+) -> tuple[Person, list[ReferenceProfessional]]:
+    """The person (municipality and education level loaded) and, if ``professionals``, the
+    reference professional of each organisation (organisation and user loaded), in one query;
+    ``Person.DoesNotExist`` if there is no such person."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PERSON_SQL, {"person": person_id, "professionals": professionals})
+        row = cursor.fetchone()
+    if row is None:
+        raise Person.DoesNotExist(person_id)
+    person = instance_from_json(Person, jsonb_value(row[0]))
+    for name, model, data in (("municipality", Municipality, row[1]), ("education_level", EducationLevel, row[2])):
+        data = jsonb_value(data)
+        person._state.fields_cache[name] = instance_from_json(model, data) if data else None
+    found = []
+    for professional, organisation, user in jsonb_value(row[3]) or []:
+        reference = instance_from_json(ReferenceProfessional, professional)
+        reference._state.fields_cache["organisation"] = instance_from_json(Organisation, organisation)
+        reference._state.fields_cache["professional"] = instance_from_json(User, user)
+        found.append(reference)
+    return person, found
+
+
+def _section_entries(
+    decisions: list[Decision],
+    person_id: int,
+    viewer: Viewer,
+    extra: list[tuple[type[ServiceEntry], list[str]]] = (),
+) -> tuple[dict[tuple[str, str], list], list[ServiceEntry]]:
+    """The entries of every section whose category is shown to the viewer, the attachments filed
+    under them, and the rows of ``extra`` (returned apart): one query (``section_rows``), whatever
+    the record holds."""
     shown = {(d.category, d.source_service) for d in decisions if d.level != HIDDEN}
     wanted = []
     for model in SECTION_MODELS:
@@ -168,17 +224,17 @@ def _section_entries(decisions: list[Decision], person_id: int, viewer: Viewer) 
         if sources:
             wanted.append((model, sources))
     found: dict[tuple[str, str], list] = defaultdict(list)
-    for obj in section_rows(person_id, wanted):
-        found[(obj.CATEGORY, obj.recorded_by_service)].append(obj)
-    # Attachments carry their category on the row, not on the class: one query for the shown
-    # (category, service) pairs, grouped by each row's own category.
-    if shown:
-        pairs = models.Q()
-        for category, source in shown:
-            pairs |= models.Q(category=category, recorded_by_service=source)
-        for obj in Attachment.objects.filter(pairs, person_id=person_id).select_related("recorded_by_org"):
-            found[(obj.category, obj.recorded_by_service)].append(obj)
-    return found
+    # Attachments carry their category on the row, not on the class: read in the same statement
+    # for the shown (category, service) pairs, grouped by each row's own category.
+    extra_models = {model for model, _sources in extra}
+    extra_rows = []
+    for obj in section_rows(person_id, [*wanted, *extra], attachments=sorted(shown)):
+        if type(obj) in extra_models:
+            extra_rows.append(obj)
+            continue
+        category = obj.category if isinstance(obj, Attachment) else obj.CATEGORY
+        found[(category, obj.recorded_by_service)].append(obj)
+    return found, extra_rows
 
 
 # --- Reading many section models in one statement ---------------------------------------------------
@@ -197,7 +253,7 @@ def _relations(model: type[models.Model]) -> list[models.ForeignKey]:
 
 
 @functools.cache
-def _branch_sql(model: type[ServiceEntry], index: int) -> str:
+def _branch_sql(model: type[models.Model], index: int) -> str:
     table = connection.ops.quote_name(model._meta.db_table)
     joins, related = [], []
     for i, fk in enumerate(_relations(model)):
@@ -216,11 +272,17 @@ def _branch_sql(model: type[ServiceEntry], index: int) -> str:
         f"SELECT {index} AS branch, row_number() OVER (ORDER BY {', '.join(order)}) AS n, "
         f"to_jsonb(t) AS row, jsonb_build_object({', '.join(related)}) AS related "
         f"FROM {table} t {' '.join(joins)} "
-        f"WHERE t.person_id = %s AND t.recorded_by_service = ANY(%s)"
+        f"WHERE t.person_id = %s AND "
+        + (
+            # attachments carry their category on the row: match (category, service) pairs
+            "(t.category, t.recorded_by_service) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+            if model is Attachment
+            else "t.recorded_by_service = ANY(%s)"
+        )
     )
 
 
-def _from_json(model: type[models.Model], data: dict) -> models.Model:
+def instance_from_json(model: type[models.Model], data: dict) -> models.Model:
     fields = model._meta.concrete_fields
     values = []
     for f in fields:
@@ -238,44 +300,79 @@ def _from_json(model: type[models.Model], data: dict) -> models.Model:
     return model.from_db(connection.alias, [f.attname for f in fields], values)
 
 
-def section_rows(person_id: int, wanted: list[tuple[type[ServiceEntry], list[str]]]) -> list[ServiceEntry]:
+def section_rows(
+    person_id: int,
+    wanted: list[tuple[type[ServiceEntry], list[str]]],
+    attachments: list[tuple[str, str]] | None = None,
+) -> list[models.Model]:
     """The entries of ``wanted`` (model, recording services) for one person, in one query, each
-    model's rows in its ``Meta.ordering`` then id, with their related objects loaded."""
-    if not wanted:
+    model's rows in its ``Meta.ordering`` then id, with their related objects loaded; and, in the
+    same query, the person's attachments filed under the (category, service) pairs given."""
+    branches: list = [*wanted, (Attachment, attachments)] if attachments else list(wanted)
+    if not branches:
         return []
-    sql = " UNION ALL ".join(_branch_sql(model, i) for i, (model, _s) in enumerate(wanted))
+    sql = " UNION ALL ".join(_branch_sql(model, i) for i, (model, _s) in enumerate(branches))
     params: list = []
-    for _model, sources in wanted:
-        params += [person_id, list(sources)]
+    for model, sources in branches:
+        if model is Attachment:
+            params += [person_id, [c for c, _s in sources], [s for _c, s in sources]]
+        else:
+            params += [person_id, list(sources)]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT branch, row, related FROM ({sql}) AS entries ORDER BY branch, n", params)
         rows = cursor.fetchall()
     out = []
     for branch, data, related in rows:
-        if isinstance(data, str):  # Django loads jsonb as text, for JSONField to parse
-            data, related = json.loads(data, parse_float=Decimal), json.loads(related, parse_float=Decimal)
-        model = wanted[branch][0]
-        obj = _from_json(model, data)
+        data, related = jsonb_value(data), jsonb_value(related)
+        model = branches[branch][0]
+        obj = instance_from_json(model, data)
         for fk in _relations(model):
             value = related.get(fk.name)
-            obj._state.fields_cache[fk.name] = _from_json(fk.related_model, value) if value else None
+            obj._state.fields_cache[fk.name] = instance_from_json(fk.related_model, value) if value else None
         out.append(obj)
     return out
 
 
+#: The household the person lives in on %(day)s (the first, should the records overlap), its
+#: members living there that day with their person rows, and its deprivation items: one query.
+_HOUSEHOLD_SQL = """
+WITH current_household AS (
+    SELECT m.household_id FROM cases_householdmember m
+    WHERE m.person_id = %(person)s AND m.start_date <= %(day)s
+      AND (m.end_date IS NULL OR m.end_date > %(day)s)
+    ORDER BY m.household_id, m.start_date, m.id LIMIT 1
+)
+SELECT to_jsonb(h),
+       (SELECT coalesce(jsonb_agg(jsonb_build_array(i.code, i.label) ORDER BY i.code), '[]'::jsonb)
+        FROM cases_household_deprivation_items d
+        JOIN reference_deprivationitem i ON i.code = d.deprivationitem_id
+        WHERE d.household_id = h.id),
+       (SELECT jsonb_agg(jsonb_build_array(to_jsonb(m), to_jsonb(p)) ORDER BY m.start_date, m.id)
+        FROM cases_householdmember m JOIN cases_person p ON p.id = m.person_id
+        WHERE m.household_id = h.id AND m.start_date <= %(day)s
+          AND (m.end_date IS NULL OR m.end_date > %(day)s))
+FROM current_household c JOIN cases_household h ON h.id = c.household_id
+"""
+
+
+def jsonb_value(value):
+    """jsonb as the driver hands it over: text (Django leaves parsing to JSONField) or parsed."""
+    return json.loads(value, parse_float=Decimal) if isinstance(value, str) else value
+
+
 def _household_entries(person_id: int, today: dt.date) -> dict[str, list[dict]]:
-    current = models.Q(start_date__lte=today) & (models.Q(end_date__isnull=True) | models.Q(end_date__gt=today))
-    # The members of the household the person lives in today, found and read in one query.
-    household_today = HouseholdMember.objects.filter(current, person_id=person_id).order_by("household", "start_date", "pk")
-    members = list(
-        HouseholdMember.objects.filter(current, household_id=models.Subquery(household_today.values("household_id")[:1]))
-        .select_related("person", "household")
-        .order_by("start_date", "pk")
-    )
-    if not members:
+    with connection.cursor() as cursor:
+        cursor.execute(_HOUSEHOLD_SQL, {"person": person_id, "day": today})
+        row = cursor.fetchone()
+    if row is None:
         return {}
-    household = members[0].household
-    items = list(household.deprivation_items.order_by("code").values_list("code", "label"))
+    household = instance_from_json(Household, jsonb_value(row[0]))
+    items = [tuple(item) for item in jsonb_value(row[1])]
+    members = []
+    for member_data, person_data in jsonb_value(row[2]) or []:
+        member = instance_from_json(HouseholdMember, member_data)
+        member._state.fields_cache["person"] = instance_from_json(Person, person_data)
+        members.append(member)
     composition = {
         "id": household.pk,
         "type": "Unidad de convivencia",
@@ -340,18 +437,29 @@ def record_for(*, viewer: Viewer, person_id: int, purpose: str, channel: str, re
 
 
 def _build_record(facts: Facts, viewer: Viewer, person_id: int, channel: str, request_id: str) -> RecordView:
-    person = Person.objects.select_related("municipality", "education_level").get(pk=person_id)
+    record, lines, _extra = assemble_record(facts, viewer, person_id, channel, request_id)
+    disclosure_log_append(lines)
+    return record
+
+
+def assemble_record(
+    facts: Facts,
+    viewer: Viewer,
+    person_id: int,
+    channel: str,
+    request_id: str,
+    extra: list[tuple[type[ServiceEntry], list[str]]] = (),
+) -> tuple[RecordView, list[LogLine], list[ServiceEntry]]:
+    """The record, the disclosure lines it owes (not written: the caller writes every line of the
+    request in one append) and the rows of ``extra`` (models and recording services another
+    module decides on, e.g. the diagnostics), read in the same statement as the sections."""
     decisions = decide_all(facts)
     by_pair = {(d.category, d.source_service): d for d in decisions}
     ficha = by_pair[("ficha_basica", COMMON)]
-    professionals = []
-    if ficha.level == FULL:
-        professionals = list(
-            ReferenceProfessional.objects.filter(person_id=person_id).select_related("organisation", "professional")
-        )
+    person, professionals = person_with_professionals(person_id, professionals=ficha.level == FULL)
     sheet = basic_sheet(person, professionals) if ficha.level == FULL else {"id": person.pk}
 
-    entries = _section_entries(decisions, person_id, viewer)
+    entries, extra_rows = _section_entries(decisions, person_id, viewer, extra)
     if any(by_pair[(c, BY_CODE[c].owner_service)].level != HIDDEN for c in HOUSEHOLD_CATEGORIES):
         for code, rows in _household_entries(person_id, timezone.localdate(facts.moment)).items():
             pair = (code, BY_CODE[code].owner_service)
@@ -387,9 +495,9 @@ def _build_record(facts: Facts, viewer: Viewer, person_id: int, channel: str, re
             ]
         categories.append(view)
 
-    disclosure_log_append(_log_lines(facts, categories, decisions, channel, request_id))
-    return RecordView(person=sheet, categories=categories, not_visible=not_visible,
-                      break_glass=not facts.attends)
+    record = RecordView(person=sheet, categories=categories, not_visible=not_visible,
+                        break_glass=not facts.attends)
+    return record, _log_lines(facts, categories, decisions, channel, request_id), extra_rows
 
 
 def _reason_text(reason: str):

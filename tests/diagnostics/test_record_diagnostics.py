@@ -387,6 +387,32 @@ def test_what_the_merge_shows_of_another_service_is_in_the_disclosure_log(client
     assert len(added) == 1 and added[0][0] == "full" and added[0][1].startswith("consent:")
 
 
+def test_the_record_and_its_diagnostics_are_logged_in_one_append(client_for, world):
+    """One request, one write to the log: the sections' lines and the diagnostics' lines go
+    together, so a request's disclosures are chained as one block."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    person = world.person(attended_by=("social", "ngo"))
+    follow_up_consent(world, person, services=("social",))
+    screening(world, person, "ngo")
+    client = client_for(world.social_worker)
+    with CaptureQueriesContext(connection) as ctx:
+        page(client, person)
+    appends = [q for q in ctx.captured_queries if "ris_disclosure_append(" in q["sql"]]
+    assert len(appends) == 1
+    request_ids = set(
+        DisclosureLogEntry.objects.filter(person=person).values_list("request_id", flat=True)
+    )
+    assert len(request_ids) == 1
+    categories = set(
+        DisclosureLogEntry.objects.filter(person=person, event="disclosure").values_list(
+            "category", flat=True
+        )
+    )
+    assert "empleabilidad" in categories and len(categories) > 1
+
+
 # --- The social exclusion assessment (social services) ---------------------------------------------
 
 
