@@ -277,7 +277,7 @@ def _branch_sql(model: type[models.Model], index: int) -> str:
             # attachments carry their category on the row: match (category, service) pairs
             "(t.category, t.recorded_by_service) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
             if model is Attachment
-            else "t.recorded_by_service = ANY(%s)"
+            else "t.recorded_by_service = ANY(%s::text[])"
         )
     )
 
