@@ -3,15 +3,34 @@
 What the searcher types is split into a name part, a document (DNI/NIE/passport)
 and a birth date (dd/mm/aaaa); the parts that are present must all match:
 
-- the name, with the ``<%`` word-similarity operator of ``pg_trgm`` against
-  ``Person.search_name`` (the stored ``ris_unaccent(lower(full name))`` with its GIN
-  trigram index), the query passed through the same ``ris_unaccent(lower(...))`` in
-  SQL; results ordered by similarity;
-- the document and the birth date, exactly.
+- the document and the birth date, exactly;
+- the name, in passes; **the first pass that finds someone in the caseload is the answer**:
+
+  1. *words* — every word typed is a word of the name: the same word, the beginning of one
+     (from ``PREFIX_MIN_LENGTH`` letters typed) or one typo away from one (from
+     ``TYPO_MIN_LENGTH`` letters: a letter changed, missing, extra, or two neighbouring letters
+     swapped). The words a typed word stands for are looked up first in the table of every word
+     that appears in some name (``cases_person_name_word``, kept by triggers, migration 0005),
+     then the persons through the GIN index on the words of ``Person.search_name``
+     (``person_search_words``). Both are index lookups of a handful of words, so a full name,
+     written as recorded or with one wrong letter in a word, costs a few milliseconds;
+  2. *similar names* — only when the words pass finds nobody (a word the record lacks, two
+     typos in one word, words run together): pg_trgm's ``<%`` word-similarity operator against
+     ``Person.search_name`` with its GIN trigram index, at ``WORD_SIMILARITY_THRESHOLDS`` in
+     turn (0.6, then 0.4), as before.
+
+  Every pass orders what it finds the same way: the name exactly as typed first (so that
+  "sara navarro navarro" is not outranked by Sara Navarro Alonso, which holds every typed
+  trigram too), then ``word_similarity`` of the whole typed name, ``strict_word_similarity``,
+  surnames, first name and id. The typed name goes through ``ris_unaccent(lower(...))`` in
+  SQL, as the stored ``search_name`` did.
 
 Every searchable field belongs to the basic sheet, which every organisation that
 attends the person sees (docs/decisions/0003), so filtering by the caseload is the
-whole access rule: a search can never match on data the searcher may not see.
+whole access rule: a search can never match on data the searcher may not see. The word
+table holds the words of every name in the system, but it only says which words to look for:
+what is found is always filtered by the caseload, and the same queries run whether or not a
+typed word exists anywhere.
 
 Outside the caseload there is one answer only, and only for an exact document +
 birth date match: "esta persona ya consta en el sistema" (``lookup_outside_caseload``),
@@ -22,12 +41,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import TrigramStrictWordSimilarity, TrigramWordSimilarity
 from django.db import connection, models, transaction
 from django.db.models import Func, Value
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Trim
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext as _
 
 from ris.accounts.viewer import Viewer
@@ -39,9 +60,16 @@ from .identity import CONTROL_LETTERS, normalise_document
 from .merge import surviving_id
 from .models import Person
 
-#: ``word_similarity`` thresholds of the ``<%`` operator, tried in turn until one finds someone.
-#: pg_trgm's default, 0.6, is selective (fast on the GIN index) and already forgives a wrong
-#: letter in a full name ("jose garzia perez" scores 0.67). A single word with a wrong letter
+#: A typed word of at least this many letters also matches the words it begins ("garc" → García).
+PREFIX_MIN_LENGTH = 3
+#: A typed word of at least this many letters also matches the words one typo away ("garzia" →
+#: García, "vilaverde" → Villaverde). Shorter words would match too many others ("paz" → "paez").
+TYPO_MIN_LENGTH = 4
+#: Every word of every ``search_name`` (migration 0005; only ever grows).
+NAME_WORDS_TABLE = "cases_person_name_word"
+#: ``word_similarity`` thresholds of the ``<%`` operator, tried in turn, after the words pass,
+#: until one finds someone. pg_trgm's default, 0.6, is selective and already forgives a wrong
+#: letter in a full name ("jose garzia perez" scores 0.71). A single word with a wrong letter
 #: keeps only 3 of its 7 trigrams in a row ("garzia" → "garcía" scores 0.43), so when 0.6 finds
 #: nobody the search runs again at 0.4; the looser matches this lets in ("garrido") rank below,
 #: by word then strict-word similarity. Set per transaction, so nothing else is affected.
@@ -51,6 +79,11 @@ WORD_SIMILARITY_THRESHOLD = WORD_SIMILARITY_THRESHOLDS[-1]
 MIN_NAME_LENGTH = 3
 DEFAULT_LIMIT = 50
 
+#: The letters a typo changes or slips in (names are compared without accents).
+_TYPO_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+#: A typed word: a run of letters (digits go to the document; hyphens, apostrophes, dots and
+#: commas separate words, as PostgreSQL's text-search parser does in the stored names).
+_WORD = re.compile(r"[^\W\d_]+")
 _DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _DNI_SHAPE = re.compile(r"^(\d{8})([A-Z])$")
@@ -168,10 +201,114 @@ def set_word_similarity_threshold(value: float = WORD_SIMILARITY_THRESHOLD) -> N
         )
 
 
-def matching(persons: models.QuerySet[Person], query: ParsedQuery) -> models.QuerySet[Person]:
+# --- The words pass ------------------------------------------------------------------------------
+
+
+def typed_words(name: str) -> list[str]:
+    """The words of the name part, lower case, each once, in the order typed."""
+    return list(dict.fromkeys(_WORD.findall(name.lower())))
+
+
+def one_typo_away(word: str) -> set[str]:
+    """Every string one typo away from ``word`` (not ``word`` itself): one letter changed, one
+    missing, one extra, or two neighbouring letters swapped."""
+    found: set[str] = set()
+    for i in range(len(word) + 1):
+        head, tail = word[:i], word[i:]
+        found.update(head + letter + tail for letter in _TYPO_LETTERS)  # extra
+        if tail:
+            found.add(head + tail[1:])  # missing
+            found.update(head + letter + tail[1:] for letter in _TYPO_LETTERS)  # changed
+        if len(tail) > 1:
+            found.add(head + tail[1] + tail[0] + tail[2:])  # swapped
+    found.discard(word)
+    return found
+
+
+def _without_accents(word: str) -> str:
+    """Python's approximation of ``ris_unaccent``: the base letters of ``word``."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+def name_word_alternatives(name: str) -> list[list[str]]:
+    """For each typed word, the words of the system's names it may stand for (see the module
+    docstring), always with the typed word itself as ``ris_unaccent(lower(...))`` makes it, so
+    that a word nobody bears still takes part (and matches nobody).
+
+    One query on ``NAME_WORDS_TABLE``. The word itself and its prefix go through
+    ``ris_unaccent`` in SQL; the typos are spelt out here, from the word without its accents
+    (hundreds of strings per word: compared as they are, so that the lookup stays a hashed or
+    indexed ``= ANY``). Words that normalise to nothing are left out.
+    """
+    words = typed_words(name)
+    if not words:
+        return []
+    parts: list[str] = []
+    params: list = []
+    for i, word in enumerate(words):
+        parts.append("SELECT %s::int, ris_unaccent(lower(%s::text))")
+        params += [i, word]
+        conditions = ["w.word = ris_unaccent(lower(%s::text))"]
+        condition_params: list = [word]
+        if len(word) >= PREFIX_MIN_LENGTH:
+            conditions.append("w.word LIKE ris_unaccent(lower(%s::text)) || '%%'")
+            condition_params.append(word)
+        if len(word) >= TYPO_MIN_LENGTH:
+            conditions.append("w.word = ANY (%s::text[])")
+            condition_params.append(sorted(one_typo_away(_without_accents(word))))
+        parts.append(
+            f"SELECT %s::int, w.word FROM {NAME_WORDS_TABLE} AS w WHERE {' OR '.join(conditions)}"
+        )
+        params += [i, *condition_params]
+    alternatives: list[list[str]] = [[] for _ in words]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for i, found in cursor.fetchall():
+            if found and found not in alternatives[i]:
+                alternatives[i].append(found)
+    return [group for group in alternatives if group]
+
+
+def _tsquery_lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def words_tsquery(alternatives: list[list[str]]) -> str:
+    """``(a | a2 | …) & (b | …)``: each typed word, as one of its alternatives, in the name."""
+    return " & ".join(
+        "(" + " | ".join(_tsquery_lexeme(word) for word in group) + ")" for group in alternatives
+    )
+
+
+class NameWordsMatch(Func):
+    """``to_tsvector('simple', search_name) @@ '…'::tsquery``, in the words index's own terms."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, tsquery: str):
+        super().__init__(models.F("search_name"), Value(tsquery))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        name, name_params = compiler.compile(self.source_expressions[0])
+        tsquery, tsquery_params = compiler.compile(self.source_expressions[1])
+        sql = f"to_tsvector('simple'::regconfig, {name}) @@ ({tsquery})::tsquery"
+        return sql, [*name_params, *tsquery_params]
+
+
+# --- Matching and the search ---------------------------------------------------------------------
+
+
+def matching(
+    persons: models.QuerySet[Person],
+    query: ParsedQuery,
+    *,
+    words: list[list[str]] | None = None,
+) -> models.QuerySet[Person]:
     """``persons`` narrowed to those matching every part of ``query``, best name match first.
 
-    The name part needs ``set_word_similarity_threshold`` in the same transaction.
+    The name matches by its words when ``words`` (from ``name_word_alternatives``, not empty)
+    is given; otherwise by trigram word similarity, which needs ``set_word_similarity_threshold``
+    in the same transaction.
     """
     if query.document:
         persons = persons.filter(document_number=query.document)
@@ -179,15 +316,16 @@ def matching(persons: models.QuerySet[Person], query: ParsedQuery) -> models.Que
         persons = persons.filter(birth_date=query.birth_date)
     if query.name:
         key = search_key(query.name)
-        persons = (
-            persons.filter(search_name__trigram_word_similar=key)
-            .annotate(
-                similarity=TrigramWordSimilarity(key, "search_name"),
-                word_match=TrigramStrictWordSimilarity(key, "search_name"),
-            )
-            .order_by(
-                "-similarity", "-word_match", "last_name_1", "last_name_2", "first_name", "pk"
-            )
+        if words is not None:
+            persons = persons.filter(NameWordsMatch(words_tsquery(words)))
+        else:
+            persons = persons.filter(search_name__trigram_word_similar=key)
+        persons = persons.annotate(
+            exact=Exact(Trim("search_name"), key),
+            similarity=TrigramWordSimilarity(key, "search_name"),
+            word_match=TrigramStrictWordSimilarity(key, "search_name"),
+        ).order_by(
+            "-exact", "-similarity", "-word_match", "last_name_1", "last_name_2", "first_name", "pk"
         )
     else:
         persons = persons.order_by("last_name_1", "last_name_2", "first_name", "pk")
@@ -217,27 +355,35 @@ class SearchResult:
 def search_caseload(
     *, viewer: Viewer, query: ParsedQuery, limit: int = DEFAULT_LIMIT, request_id: str = ""
 ) -> SearchResult:
-    """The viewer's caseload persons matching ``query`` (at most ``limit``), in at most five queries
-    (two tries of the name at decreasing similarity, an exact lookup outside the caseload, its log).
+    """The viewer's caseload persons matching ``query`` (at most ``limit``).
 
-    When nothing in the caseload matches a query that is exactly a document and a birth
-    date, the whole system is asked for that exact pair, and the answer is only whether the
-    person exists (logged as a ``lookup``).
+    A name is searched in passes, and the first pass that finds someone is the answer: the words
+    pass (two queries: the words the typed ones stand for, then the persons), then each
+    trigram threshold (two queries each) — see the module docstring. When nothing in the
+    caseload matches a query that is exactly a document and a birth date, the whole system is
+    asked for that exact pair, and the answer is only whether the person exists (logged as a
+    ``lookup``).
     """
     result = SearchResult(query=query)
     if not query.searchable:
         return result
-    rows: list[Person] = []
-    with transaction.atomic():
-        for threshold in WORD_SIMILARITY_THRESHOLDS if query.name else (None,):
-            if threshold is not None:
-                set_word_similarity_threshold(threshold)
-            found = matching(persons_attended_by(viewer.organisation_id), query).only(
-                *RESULT_FIELDS
-            )
-            rows = list(found[: limit + 1])
-            if rows:
-                break
+
+    def first_rows(persons: models.QuerySet[Person]) -> list[Person]:
+        return list(persons.only(*RESULT_FIELDS)[: limit + 1])
+
+    caseload = persons_attended_by(viewer.organisation_id)
+    if not query.name:
+        rows = first_rows(matching(caseload, query))
+    else:
+        words = name_word_alternatives(query.name)
+        rows = first_rows(matching(caseload, query, words=words)) if words else []
+        if not rows:
+            with transaction.atomic():  # the thresholds are set for this transaction only
+                for threshold in WORD_SIMILARITY_THRESHOLDS:
+                    set_word_similarity_threshold(threshold)
+                    rows = first_rows(matching(caseload, query))
+                    if rows:
+                        break
     result.truncated = len(rows) > limit
     result.persons = rows[:limit]
     if not rows and query.exact_identity:

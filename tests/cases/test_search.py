@@ -1,8 +1,10 @@
 """Search (/espacio/buscar/): over the caseload only, tolerant of accents, case and typos.
 
-- A name is matched with pg_trgm's ``<%`` word similarity against ``Person.search_name``
-  (unaccented, lower-case full name), the query going through the same functions in SQL;
-  the best match comes first.
+- A name is searched in passes, and the first pass that finds someone in the caseload is the
+  answer: first by its words (every typed word is a word of the name, the beginning of one, or
+  — from four letters — one typo away from one), then, only if that finds nobody, by pg_trgm's
+  ``<%`` word similarity against ``Person.search_name`` (unaccented, lower-case full name). The
+  query goes through the same functions in SQL; the best match comes first.
 - A DNI/NIE and a birth date (dd/mm/aaaa) match exactly.
 - Nothing outside the caseload is ever listed, and nothing but the basic sheet is ever
   matched: a word that only appears in a hidden category finds nobody.
@@ -83,24 +85,152 @@ def test_the_closest_name_comes_first(client_for, social_worker, attended):
     assert set(names(response)) <= {garcia.pk, garces.pk}
 
 
+def test_the_name_exactly_as_typed_comes_first(client_for, social_worker, attended):
+    """Sara Navarro Alonso holds every word (and trigram) of "sara navarro navarro" too."""
+    alonso = attended("Sara", "Navarro", "Alonso")
+    navarro = attended("Sara", "Navarro", "Navarro")
+    assert names(search(client_for(social_worker), "sara navarro navarro")) == [
+        navarro.pk,
+        alonso.pk,
+    ]
+
+
 def test_a_different_name_is_not_found(client_for, social_worker, attended):
     attended("José", "García", "Pérez")
     assert names(search(client_for(social_worker), "Marisol Etxeberria")) == []
 
 
-def test_the_query_goes_through_unaccent_and_lower_in_sql_and_uses_the_word_similarity_operator(
+def sql_of(client, q: str) -> str:
+    """The SQL a search ran (the queries about names only)."""
+    with CaptureQueriesContext(connection) as ctx:
+        search(client, q)
+    return " ".join(
+        q["sql"]
+        for q in ctx.captured_queries
+        if "search_name" in q["sql"] or "cases_person_name_word" in q["sql"]
+    )
+
+
+def test_the_query_goes_through_unaccent_and_lower_in_sql_and_is_matched_by_words_first(
     client_for,
     social_worker,
     attended,
 ):
     attended("José", "García", "Pérez")
-    client = client_for(social_worker)
-    with CaptureQueriesContext(connection) as ctx:
-        search(client, "José García")
-    sql = " ".join(q["sql"] for q in ctx.captured_queries if "search_name" in q["sql"])
-    assert "ris_unaccent(LOWER(" in sql
+    sql = sql_of(client_for(social_worker), "José García")
+    assert "ris_unaccent(lower(" in sql.lower()
+    assert "to_tsvector('simple'::regconfig" in sql and "@@" in sql  # the words index
+    assert "%>" not in sql  # the words found someone: no trigram pass
+    assert "WORD_SIMILARITY" in sql  # ranking
+
+
+def test_the_word_similarity_operator_runs_only_when_the_words_find_nobody(
+    client_for,
+    social_worker,
+    attended,
+):
+    attended("José", "García", "Pérez")
+    sql = sql_of(client_for(social_worker), "José García Ortiz")  # the record has no Ortiz
+    assert "@@" in sql
     assert "%>" in sql  # search_name %> query  ≡  query <% search_name
-    assert "WORD_SIMILARITY" in sql
+    assert "ris_unaccent(LOWER(" in sql
+
+
+# --- Passes: words first, similar names only when no word matches --------------------------------
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "Eustaquio Villaverze",  # a letter changed
+        "Eustaquio Vilaverde",  # a letter missing
+        "Eustaquio Villavverde",  # a letter too many
+        "Eustaquio Villaevrde",  # two letters swapped
+        "Eustaqio Villaverde Quintanar",  # in any word
+        "villav",  # the beginning of a word
+        "eustaquio quint",
+    ],
+)
+def test_each_typed_word_may_be_a_word_its_beginning_or_one_typo_away(
+    q, client_for, social_worker, attended
+):
+    person = attended("Eustaquio", "Villaverde", "Quintanar")
+    sql = sql_of(client_for(social_worker), q)
+    assert names(search(client_for(social_worker), q)) == [person.pk]
+    assert "%>" not in sql  # found by the words pass
+
+
+def test_a_typed_word_that_is_itself_a_name_still_finds_the_names_one_letter_away(
+    client_for, social_worker, attended
+):
+    marta = attended("Marta", "Lozano", "Ruiz")
+    maria = attended("María", "Lozano", "Ruiz")
+    assert names(search(client_for(social_worker), "marta lozano")) == [marta.pk, maria.pk]
+
+
+def test_a_word_of_fewer_than_four_letters_is_taken_only_as_written_or_as_a_beginning(
+    client_for, social_worker, attended
+):
+    paz = attended("Eva", "Paz", "Gil")
+    attended("Eva", "Pau", "Gil")
+    paza = attended("Eva", "Pazos", "Gil")
+    assert names(search(client_for(social_worker), "eva paz gil")) == [paz.pk, paza.pk]
+
+
+def test_when_every_typed_word_is_found_looser_matches_are_not_listed(
+    client_for, social_worker, attended
+):
+    """The first pass that finds someone is the answer: "garces" is two letters away from
+    "garcia", so José Garcés (similar enough for the trigram pass) is left out."""
+    garcia = attended("José", "García", "Pérez")
+    attended("José", "Garcés", "Pérez")
+    assert names(search(client_for(social_worker), "jose garcia perez")) == [garcia.pk]
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "José García Pérez Ortiz",  # a word the record lacks
+        "jose garxya",  # two typos in a word
+    ],
+)
+def test_when_no_one_has_every_typed_word_similar_names_are_searched(
+    q, client_for, social_worker, attended
+):
+    jose = attended("José", "García", "Pérez")
+    assert names(search(client_for(social_worker), q)) == [jose.pk]
+
+
+def test_words_of_names_outside_the_caseload_never_bring_their_persons_in(
+    client_for, social_worker, attended, employment_office
+):
+    ours = attended("José", "García", "Pérez")
+    theirs = PersonFactory(first_name="José", last_name_1="Garzía", last_name_2="Pérez")
+    enrol(theirs, employment_office)
+    assert names(search(client_for(social_worker), "jose garzia perez")) == [ours.pk]
+
+
+def test_a_renamed_person_is_found_by_the_new_name_with_a_typo(client_for, social_worker, attended):
+    person = attended("Lucía", "Martín", "Soto")
+    Person.objects.filter(pk=person.pk).update(last_name_1="Zubiaurre")
+    client = client_for(social_worker)
+    assert names(search(client, "lucia zubiaure")) == [person.pk]
+    assert "%>" not in sql_of(client, "lucia zubiaure")
+
+
+def test_persons_loaded_in_bulk_without_triggers_for_foreign_keys_are_found_with_typos(
+    client_for, social_worker, social_services_centre
+):
+    """``cases.demo`` loads synthetic persons in replica mode (no foreign-key triggers): the
+    word table is kept all the same."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        person = PersonFactory(first_name="Ildefonso", last_name_1="Olabarrieta", last_name_2="")
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    enrol(person, social_services_centre)
+    client = client_for(social_worker)
+    assert names(search(client, "ildefonso olabarieta")) == [person.pk]
+    assert "%>" not in sql_of(client, "ildefonso olabarieta")  # found by the words pass
 
 
 # --- Document and birth date ----------------------------------------------------------------------
