@@ -144,20 +144,26 @@ members AS (
 ),
 minors AS (
     SELECT household_id, count(*) AS n FROM members WHERE minor GROUP BY household_id
+),
+-- households with another income that outlasts the window: a member's benefit that goes on,
+-- or a minimum income granted; computed once (as anti-joins per household the planner
+-- rescanned the benefits for every household)
+other_income AS MATERIALIZED (
+    SELECT o.household_id FROM members o JOIN cases_unemploymentbenefit ob ON ob.person_id = o.person_id
+    WHERE ob.start_date <= %(today)s::date
+      AND (ob.end_date IS NULL OR ob.end_date > %(today)s::date + %(days)s::int)
+    UNION
+    SELECT o.household_id FROM members o JOIN cases_minimumincome r ON r.person_id = o.person_id
+    WHERE r.status = 'granted' AND r.start_date <= %(today)s::date
+      AND (r.end_date IS NULL OR r.end_date >= %(today)s::date)
 )
 SELECT h.person_id, h.end_date, h.kind, h.restricted, h.recorded_by_service, mi.n AS minors, hh.monthly_income
 FROM home h
 JOIN minors mi ON mi.household_id = h.household_id
 JOIN cases_household hh ON hh.id = h.household_id
+LEFT JOIN other_income oi ON oi.household_id = h.household_id
 WHERE coalesce(hh.monthly_income, 0) - coalesce(h.monthly_amount, 0) <= %(other_income_tolerance_eur)s
-  AND NOT EXISTS (
-      SELECT 1 FROM members o JOIN cases_unemploymentbenefit ob ON ob.person_id = o.person_id
-      WHERE o.household_id = h.household_id AND ob.start_date <= %(today)s::date
-        AND (ob.end_date IS NULL OR ob.end_date > %(today)s::date + %(days)s::int))
-  AND NOT EXISTS (
-      SELECT 1 FROM members o JOIN cases_minimumincome r ON r.person_id = o.person_id
-      WHERE o.household_id = h.household_id AND r.status = 'granted' AND r.start_date <= %(today)s::date
-        AND (r.end_date IS NULL OR r.end_date >= %(today)s::date))
+  AND oi.household_id IS NULL
 """
     facts = """jsonb_build_object(
     'prestaciones_estatales', jsonb_build_object(
