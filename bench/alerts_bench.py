@@ -94,6 +94,11 @@ def measure(person_ids: list[int] | None) -> dict:
         cold, first = _timed(lambda: alerts_evaluate(person_ids=person_ids))
         nightly, again = _timed(lambda: alerts_evaluate(person_ids=person_ids))
         floor_after, _ = floor_seconds(person_ids)
+        # where the nightly time goes: each rule alone, with the alerts the cold sweep opened
+        per_rule = {
+            outcome.code: _timed(lambda code=outcome.code: alerts_evaluate(person_ids=person_ids, codes=[code]))[0]
+            for outcome in again.outcomes
+        }
         transaction.set_rollback(True)
     summary = first.summary()
     assert again.summary()["created"] == 0, "the second sweep must not open anything"
@@ -105,6 +110,7 @@ def measure(person_ids: list[int] | None) -> dict:
         "created": summary["created"],
         "deliveries": summary["deliveries"],
         "skipped": summary["skipped"],
+        "per_rule": per_rule,
     }
 
 
@@ -147,6 +153,11 @@ def main() -> None:
         )
         if r["skipped"]:
             print(f"  {'':<18} rules skipped: {r['skipped']}")
+        slowest = sorted(r["per_rule"].items(), key=lambda item: -item[1])
+        print(
+            f"  {'':<18} nightly by rule: "
+            + ", ".join(f"{code} {seconds * 1000:.0f} ms" for code, seconds in slowest)
+        )
     if len(results) == 2 and len(ids) and total > len(ids):
         (s, rs), (b, rb) = sorted(results.items())
         print(
