@@ -402,6 +402,16 @@ def _in_force(entry: dict, today: dt.date) -> bool:
     return (start is None or start <= today) and (end is None or end >= today)
 
 
+def form_at_version(request, current, make_form):
+    """After a stale save: the form again with what the user typed, now at the stored version,
+    so that saving it once more is a deliberate overwrite of the change they were shown."""
+    data = request.POST.copy()
+    data["version"] = str(current.version)
+    form = make_form(data)
+    form.is_valid()
+    return form
+
+
 def consent_lines(consent: Consent, state: str, organisations: list | None = None) -> list[str]:
     """The scope of a consent in plain Spanish, as the person signed it (``organisations``: its grantee
     organisations, when the caller has read them already)."""
@@ -696,10 +706,7 @@ def entry_update(request, person_id: int, section: str, entry_id: int):
         except services.StaleVersion as exc:
             current = model.objects.get(pk=entry.pk)
             conflict = {"message": exc.messages[0], "rows": field_pairs(form, current)}
-            data = request.POST.copy()
-            data["version"] = str(current.version)
-            form = form_class(data, instance=current)
-            form.is_valid()
+            form = form_at_version(request, current, lambda data: form_class(data, instance=current))
             status = 409
         except PermissionDenied:
             raise Http404 from None
@@ -730,10 +737,7 @@ def person_update(request, person_id: int):
         except services.StaleVersion as exc:
             current = Person.objects.get(pk=person_id)
             conflict = {"message": exc.messages[0], "rows": field_pairs(form, current)}
-            data = request.POST.copy()
-            data["version"] = str(current.version)
-            form = PersonForm(data, instance=current)
-            form.is_valid()
+            form = form_at_version(request, current, lambda data: PersonForm(data, instance=current))
             status = 409
         except PermissionDenied:
             raise Http404 from None

@@ -137,16 +137,7 @@ def exclusion_assessment_record(
 ) -> ExclusionAssessment:
     """Score the instrument and record the assessment with its answers and area results."""
     _ensure_may_record(viewer, ExclusionAssessment, person_id)
-    try:
-        scoring = instruments.score(instrument, present_item_ids)
-    except ValueError as exc:
-        raise ValidationError(
-            _("Hay respuestas que no pertenecen a este instrumento."), code="items"
-        ) from exc
-    if not scoring.level:
-        raise ValidationError(
-            _("El instrumento no tiene puntos de corte para la puntuación total."), code="cutoffs"
-        )
+    scoring = _scored(instrument, present_item_ids)
     assessment = ExclusionAssessment(
         **_entry_base(viewer, person_id, restricted),
         instrument=instrument,
@@ -157,6 +148,28 @@ def exclusion_assessment_record(
     )
     assessment.full_clean()
     assessment.save()
+    _store_scoring(assessment, scoring)
+    _queue(person_id)
+    return assessment
+
+
+def _scored(instrument: Instrument, present_item_ids: Sequence[int]):
+    """The instrument's scoring of the answers, or a Spanish ValidationError."""
+    try:
+        scoring = instruments.score(instrument, present_item_ids)
+    except ValueError as exc:
+        raise ValidationError(
+            _("Hay respuestas que no pertenecen a este instrumento."), code="items"
+        ) from exc
+    if not scoring.level:
+        raise ValidationError(
+            _("El instrumento no tiene puntos de corte para la puntuación total."), code="cutoffs"
+        )
+    return scoring
+
+
+def _store_scoring(assessment: ExclusionAssessment, scoring) -> None:
+    """The answers and area results of a scoring."""
     ExclusionAnswer.objects.bulk_create(
         ExclusionAnswer(assessment=assessment, item_id=item_id, present=present, score=item_score)
         for item_id, present, item_score in scoring.answers
@@ -165,8 +178,6 @@ def exclusion_assessment_record(
         ExclusionAreaResult(assessment=assessment, area_id=a.area_id, score=a.score, level=a.level)
         for a in scoring.areas
     )
-    _queue(person_id)
-    return assessment
 
 
 @transaction.atomic
@@ -188,33 +199,51 @@ def employability_assessment_record(
 ) -> EmployabilityAssessment:
     """The employment service's diagnosis: the level is the counsellor's, the suggestion is stored beside it."""
     _ensure_may_record(viewer, EmployabilityAssessment, person_id)
-    suggested = employability.suggested_employability_level(
-        months_unemployed=months_unemployed,
-        isced_level=education_level.isced_level if education_level else None,
-        occupation_major_group=occupation.major_group if occupation else None,
-        age=age,
-        languages=languages,
-        driving_licence=driving_licence,
-        months_worked_last_two_years=months_worked_last_two_years,
-    )
     entry = EmployabilityAssessment(
         **_entry_base(viewer, person_id, restricted),
-        assessed_on=assessed_on,
-        level=level,
-        suggested_level=suggested,
-        months_unemployed=months_unemployed,
-        education_level=education_level,
-        occupation=occupation,
-        age=age,
-        languages=languages,
-        driving_licence=driving_licence,
-        months_worked_last_two_years=months_worked_last_two_years,
-        factors=factors,
+        **_employability_values(
+            assessed_on=assessed_on, level=level, months_unemployed=months_unemployed,
+            education_level=education_level, occupation=occupation, age=age, languages=languages,
+            driving_licence=driving_licence,
+            months_worked_last_two_years=months_worked_last_two_years, factors=factors,
+        ),
     )
     entry.full_clean()
     entry.save()
     _queue(person_id)
     return entry
+
+
+def _employability_values(*, education_level, occupation, **fields) -> dict:
+    """A diagnosis's field values as typed, with the factors' suggested level beside them."""
+    suggested = employability.suggested_employability_level(
+        months_unemployed=fields["months_unemployed"],
+        isced_level=education_level.isced_level if education_level else None,
+        occupation_major_group=occupation.major_group if occupation else None,
+        age=fields["age"],
+        languages=fields["languages"],
+        driving_licence=fields["driving_licence"],
+        months_worked_last_two_years=fields["months_worked_last_two_years"],
+    )
+    return {
+        **fields,
+        "education_level": education_level,
+        "occupation": occupation,
+        "suggested_level": suggested,
+    }
+
+
+def _screening_values(
+    *, screened_on: dt.date, answers: dict[str, bool], refer_to_employment: bool, notes: str
+) -> dict:
+    """A screening's field values, with its orientative result computed from the answers."""
+    return {
+        "screened_on": screened_on,
+        **{q: answers[q] for q in employability.SCREENING_QUESTIONS},
+        "result": employability.screening_result(answers),
+        "refer_to_employment": refer_to_employment,
+        "notes": notes,
+    }
 
 
 @transaction.atomic
@@ -232,11 +261,10 @@ def screening_record(
     _ensure_may_record(viewer, BasicEmployabilityScreening, person_id, any_service=True)
     entry = BasicEmployabilityScreening(
         **_entry_base(viewer, person_id, restricted),
-        screened_on=screened_on,
-        **{q: answers[q] for q in employability.SCREENING_QUESTIONS},
-        result=employability.screening_result(answers),
-        refer_to_employment=refer_to_employment,
-        notes=notes,
+        **_screening_values(
+            screened_on=screened_on, answers=answers,
+            refer_to_employment=refer_to_employment, notes=notes,
+        ),
     )
     entry.full_clean()
     entry.save()
@@ -302,31 +330,12 @@ def exclusion_assessment_update(
         )
     )
     if present != before:
-        try:
-            scoring = instruments.score(assessment.instrument, present)
-        except ValueError as exc:
-            raise ValidationError(
-                _("Hay respuestas que no pertenecen a este instrumento."), code="items"
-            ) from exc
-        if not scoring.level:
-            raise ValidationError(
-                _("El instrumento no tiene puntos de corte para la puntuación total."),
-                code="cutoffs",
-            )
+        scoring = _scored(assessment.instrument, present)
         assessment.total_score = scoring.total
         assessment.level = scoring.level
         ExclusionAnswer.objects.filter(assessment=assessment).delete()
         ExclusionAreaResult.objects.filter(assessment=assessment).delete()
-        ExclusionAnswer.objects.bulk_create(
-            ExclusionAnswer(assessment=assessment, item_id=item_id, present=hit, score=item_score)
-            for item_id, hit, item_score in scoring.answers
-        )
-        ExclusionAreaResult.objects.bulk_create(
-            ExclusionAreaResult(
-                assessment=assessment, area_id=a.area_id, score=a.score, level=a.level
-            )
-            for a in scoring.areas
-        )
+        _store_scoring(assessment, scoring)
     assessment.assessed_on = assessed_on
     assessment.notes = notes
     assessment.restricted = restricted
@@ -355,26 +364,14 @@ def employability_assessment_update(
     """Change a diagnosis: the counsellor's level as typed, the suggestion computed again."""
     _ensure_may_edit(viewer, entry)
     entry = _locked_at_version(entry, version)
-    entry.suggested_level = employability.suggested_employability_level(
-        months_unemployed=months_unemployed,
-        isced_level=education_level.isced_level if education_level else None,
-        occupation_major_group=occupation.major_group if occupation else None,
-        age=age,
-        languages=languages,
+    values = _employability_values(
+        assessed_on=assessed_on, level=level, months_unemployed=months_unemployed,
+        education_level=education_level, occupation=occupation, age=age, languages=languages,
         driving_licence=driving_licence,
-        months_worked_last_two_years=months_worked_last_two_years,
+        months_worked_last_two_years=months_worked_last_two_years, factors=factors,
     )
-    entry.assessed_on = assessed_on
-    entry.level = level
-    entry.months_unemployed = months_unemployed
-    entry.education_level = education_level
-    entry.occupation = occupation
-    entry.age = age
-    entry.languages = languages
-    entry.driving_licence = driving_licence
-    entry.months_worked_last_two_years = months_worked_last_two_years
-    entry.factors = factors
-    entry.restricted = restricted
+    for name, value in {**values, "restricted": restricted}.items():
+        setattr(entry, name, value)
     _save_edit(entry, version)
     return entry
 
@@ -394,13 +391,12 @@ def screening_update(
     """Change a screening: its orientative result computed again from the answers."""
     _ensure_may_edit(viewer, entry)
     entry = _locked_at_version(entry, version)
-    entry.screened_on = screened_on
-    for question in employability.SCREENING_QUESTIONS:
-        setattr(entry, question, answers[question])
-    entry.result = employability.screening_result(answers)
-    entry.refer_to_employment = refer_to_employment
-    entry.notes = notes
-    entry.restricted = restricted
+    values = _screening_values(
+        screened_on=screened_on, answers=answers, refer_to_employment=refer_to_employment,
+        notes=notes,
+    )
+    for name, value in {**values, "restricted": restricted}.items():
+        setattr(entry, name, value)
     _save_edit(entry, version)
     return entry
 

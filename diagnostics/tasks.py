@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import RedisError
 
 from cases.models import Person
+from ris.celery import DATABASE_RETRY
 
 from . import services
 
@@ -28,17 +29,8 @@ logger = logging.getLogger(__name__)
 #: a queue of its own).
 EVALUATION_OPTIONS: dict = {}
 
-_RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 5,
-    "acks_late": True,
-}
 
-
-@shared_task(name="diagnostics.evaluate_person", **_RETRY)
+@shared_task(name="diagnostics.evaluate_person", **DATABASE_RETRY)
 def evaluate_person(person_id: int) -> dict:
     """Evaluate every active rule for one person."""
     if not Person.objects.filter(pk=person_id).exists():
@@ -46,7 +38,7 @@ def evaluate_person(person_id: int) -> dict:
     return {"person_id": person_id, **services.alerts_evaluate(person_ids=[person_id]).summary()}
 
 
-@shared_task(name="diagnostics.nightly_sweep", **_RETRY)
+@shared_task(name="diagnostics.nightly_sweep", **DATABASE_RETRY)
 def nightly_sweep() -> dict:
     """Evaluate every active rule over the whole population (beat: 02:30 Europe/Madrid)."""
     summary = services.alerts_evaluate().summary()

@@ -29,7 +29,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases.models import Person
-from cases.record_views import attended_for_writing, attended_person, own_space, space_of
+from cases.record_views import (
+    attended_for_writing,
+    attended_person,
+    form_at_version,
+    own_space,
+    space_of,
+)
 from cases.services import StaleVersion
 from ris.accounts.access import role_required
 from ris.accounts.models import Role
@@ -214,10 +220,7 @@ def _edit_page(request, person_id: int, *, entry, make_form, save, done: str, co
                 "message": exc.messages[0],
                 "rows": conflict_rows(form, make_form(None, current)),
             }
-            data = request.POST.copy()
-            data["version"] = str(current.version)
-            form = make_form(data, current)
-            form.is_valid()
+            form = form_at_version(request, current, lambda data: make_form(data, current))
             status = 409
         except PermissionDenied:
             raise Http404 from None

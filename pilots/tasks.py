@@ -13,24 +13,16 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+
+from ris.celery import DATABASE_RETRY
 
 from . import services
 from .models import FrozenPeriod, Pilot
 
 logger = logging.getLogger(__name__)
 
-_RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 5,
-    "acks_late": True,
-}
 
-
-@shared_task(name="pilots.freeze_closed_periods", **_RETRY)
+@shared_task(name="pilots.freeze_closed_periods", **DATABASE_RETRY)
 def freeze_closed_periods() -> dict:
     """Freeze the closed periods of every pilot (beat: 03:15 Europe/Madrid)."""
     pilot_ids = list(Pilot.objects.order_by("pk").values_list("pk", flat=True))

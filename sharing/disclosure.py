@@ -50,6 +50,11 @@ def row_hash(prev_hash: str, row: DisclosureLogEntry) -> str:
     return hashlib.sha256(f"{prev_hash}|{_payload(row)}".encode()).hexdigest()
 
 
+#: The LogLine fields passed to ``ris_disclosure_append`` as arrays, in its argument order.
+_COLUMNS = (
+    "event", "user_id", "organisation_id", "role", "person_id", "category", "level", "purpose", "basis",
+    "channel", "request_id",
+)
 _APPEND_SQL = (
     "SELECT id, prev_hash, row_hash FROM ris_disclosure_append("
     "%s, %s, %s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::bigint[], %s::text[], "
@@ -80,12 +85,6 @@ def disclosure_log_append(lines: list[LogLine]) -> list[DisclosureLogEntry]:
         row.pk, row.prev_hash, row.row_hash = pk, prev_hash, hashed
         row._state.adding, row._state.db = False, connection.alias
     return rows
-
-
-_COLUMNS = (
-    "event", "user_id", "organisation_id", "role", "person_id", "category", "level", "purpose", "basis",
-    "channel", "request_id",
-)
 
 
 @dataclass(frozen=True)
