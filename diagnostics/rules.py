@@ -49,6 +49,9 @@ class Context:
     now: dt.datetime
     person_ids: list[int] | None
     timezone: str
+    #: The minor ages for which the whole-population sweep has computed every household once
+    #: (``share_households``); the household rules with that age read those tables.
+    shared_households: frozenset[int] = frozenset()
 
     def only(self, alias: str, column: str = "person_id") -> str:
         """The per-person narrowing of a rule's query (empty for the whole population)."""
@@ -85,6 +88,10 @@ class RuleDef:
     build: Callable[[dict[str, Any], Context], Built | None]
     render: Callable[[dict[str, dict], frozenset[str], dict[str, Any]], str]
     depends_on: tuple[str, ...] = field(default_factory=tuple)  # coordination models it needs
+    #: For the rules built on every household's composition and income: the minor age (from the
+    #: rule's parameters) with which those households are counted, so that the sweep computes
+    #: them once for all the rules that count them alike.
+    household_minor_age: Callable[[dict[str, Any]], int] | None = None
 
     @property
     def all_defaults(self) -> dict[str, Any]:
@@ -265,8 +272,63 @@ def _render_long_term_unemployment(visible: dict, indicator: frozenset[str], par
 # --- 3. Household below the poverty threshold, with minors --------------------------------------
 
 
-def _household_rule_ctes(ctx: Context) -> str:
-    """The households of the persons concerned (all households for the sweep), as ``members``."""
+#: Temporary tables of one database session: every current member of every household, and
+#: every household's indicators, counted with one minor age.
+_SHARED_MEMBERS = "ris_sweep_members_{age}"
+_SHARED_HOUSEHOLDS = "ris_sweep_households_{age}"
+_SHARED_HOUSEHOLD_COLUMNS = (
+    "household_id, members, minors, units, monthly_income, threshold, threshold_year, "
+    "threshold_is_estimate"
+)
+
+
+def share_households(today: dt.date, minor_age: int) -> None:
+    """Compute every household of the population once, for all the household rules of a sweep
+    that count minors with ``minor_age``: two temporary tables of this database session, read by
+    ``_household_rule_ctes`` while ``Context.shared_households`` names the age. The figures are
+    those the rules compute on their own (the same CTEs), taken once instead of once per rule."""
+    members = _SHARED_MEMBERS.format(age=int(minor_age))
+    households = _SHARED_HOUSEHOLDS.format(age=int(minor_age))
+    params = sql_parameters(today, minor_age)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{members}, pg_temp.{households}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {members} AS WITH "
+            + MEMBERS_CTE.format(households="TRUE")
+            + " SELECT * FROM members",
+            params,
+        )
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {households} AS "
+            f"WITH members AS (SELECT * FROM pg_temp.{members}), "
+            + HOUSEHOLD_CTE
+            + f" SELECT {_SHARED_HOUSEHOLD_COLUMNS} FROM indicators",
+            params,
+        )
+
+
+def unshare_households(minor_ages) -> None:
+    """Drop the tables of ``share_households`` (the session's end would too)."""
+    names = [
+        f"pg_temp.{template.format(age=int(age))}"
+        for age in minor_ages
+        for template in (_SHARED_MEMBERS, _SHARED_HOUSEHOLDS)
+    ]
+    if names:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {', '.join(names)}")
+
+
+def _household_rule_ctes(ctx: Context, minor_age: int) -> str:
+    """The households of the persons concerned (all households for the sweep), as ``members``
+    and ``indicators``: read from the sweep's shared tables when it computed them."""
+    if ctx.person_ids is None and minor_age in ctx.shared_households:
+        members = _SHARED_MEMBERS.format(age=int(minor_age))
+        households = _SHARED_HOUSEHOLDS.format(age=int(minor_age))
+        return (
+            f"WITH members AS NOT MATERIALIZED (SELECT * FROM pg_temp.{members}), "
+            f"indicators AS NOT MATERIALIZED (SELECT * FROM pg_temp.{households})"
+        )
     if ctx.person_ids is None:
         households = "TRUE"
     else:
@@ -280,7 +342,7 @@ def _household_rule_ctes(ctx: Context) -> str:
 
 def _poverty_with_minors(params: dict, ctx: Context) -> Built:
     sql = (
-        _household_rule_ctes(ctx)
+        _household_rule_ctes(ctx, params["minor_age"])
         + f"""
 SELECT a.person_id, i.monthly_income, i.units, i.threshold, i.threshold_year,
        i.threshold_is_estimate, i.minors, i.members
@@ -338,7 +400,7 @@ def _render_poverty_with_minors(visible: dict, indicator: frozenset[str], params
 def _possible_imv(params: dict, ctx: Context) -> Built:
     pending = "" if not params["skip_pending_applications"] else " OR r.status = 'applied'"
     sql = (
-        _household_rule_ctes(ctx)
+        _household_rule_ctes(ctx, MINOR_AGE)
         + f""",
 imv_year AS (
     SELECT max(year) AS year FROM reference_minimumincomethreshold
@@ -551,21 +613,19 @@ def _no_contact(params: dict, ctx: Context) -> Built:
     is N or more days ago."""
     cutoff = ctx.today - dt.timedelta(days=params["days"])
     cutoff_at = timezone.make_aware(dt.datetime.combine(cutoff + dt.timedelta(days=1), dt.time.min))
+    # "attended for N days" is "an attention open today began N or more days ago"; read per
+    # person as two semi-joins (grouping every enrolment to take its minimum cost a third more)
     sql = f"""
-WITH attended AS (
-    SELECT e.person_id, min(e.start_date) AS since
-    FROM sharing_enrolment e
-    WHERE e.start_date <= %(today)s::date AND (e.end_date IS NULL OR e.end_date >= %(today)s::date) {ctx.only("e")}
-    GROUP BY e.person_id
-    HAVING min(e.start_date) <= %(cutoff)s::date
-),
-recent AS (
-    SELECT d.person_id FROM cases_diaryentry d
-    WHERE d.happened_at >= %(cutoff_at)s AND d.happened_at <= %(now)s {ctx.only("d")}
-)
-SELECT a.person_id
-FROM attended a
-WHERE NOT EXISTS (SELECT 1 FROM recent r WHERE r.person_id = a.person_id)
+SELECT p.id AS person_id
+FROM cases_person p
+WHERE EXISTS (
+    SELECT 1 FROM sharing_enrolment e
+    WHERE e.person_id = p.id AND e.start_date <= %(cutoff)s::date
+      AND (e.end_date IS NULL OR e.end_date >= %(today)s::date))
+  AND NOT EXISTS (
+    SELECT 1 FROM cases_diaryentry d
+    WHERE d.person_id = p.id AND d.happened_at >= %(cutoff_at)s AND d.happened_at <= %(now)s)
+  {ctx.only("p", "id")}
 """
     # The date shown is that of the last contact nobody restricted; when a restricted contact is
     # later, no date is given at all (a restricted entry is at most an indicator for others).
@@ -712,6 +772,7 @@ RULES: dict[str, RuleDef] = {
             ),
             categories=("situacion_economica", "unidad_convivencia"),
             defaults={"percent_of_threshold": 100, "minor_age": MINOR_AGE},
+            household_minor_age=lambda params: params["minor_age"],
             build=_poverty_with_minors,
             render=_render_poverty_with_minors,
         ),
@@ -726,6 +787,7 @@ RULES: dict[str, RuleDef] = {
             defaults={"skip_pending_applications": True},
             build=_possible_imv,
             render=_render_possible_imv,
+            household_minor_age=lambda params: MINOR_AGE,
         ),
         RuleDef(
             code="empeora_exclusion",

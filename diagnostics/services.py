@@ -17,11 +17,12 @@ import contextvars
 import datetime as dt
 import json
 import logging
+import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -56,7 +57,14 @@ from .models import (
     ExclusionAssessment,
     Instrument,
 )
-from .rules import RULES, Context, RuleDef, coordination_parts_missing
+from .rules import (
+    RULES,
+    Context,
+    RuleDef,
+    coordination_parts_missing,
+    share_households,
+    unshare_households,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -417,6 +425,7 @@ class RuleOutcome:
     resolved: int = 0
     deliveries: int = 0
     skipped: str = ""
+    seconds: float = 0.0  # how long the rule took, deliveries included
 
 
 @dataclass
@@ -424,6 +433,7 @@ class SweepResult:
     run_id: str
     person_ids: list[int] | None
     outcomes: list[RuleOutcome] = field(default_factory=list)
+    households_seconds: float = 0.0  # computing the households the household rules share
 
     def summary(self) -> dict:
         return {
@@ -435,18 +445,26 @@ class SweepResult:
         }
 
 
+#: One statement per rule: the persons it fires for (``hits``) against its unresolved alerts
+#: (``current``), compared in one full join that keeps only the differences (on a night with
+#: nothing new, none); the differences resolve alerts and open new ones (unless a professional
+#: resolved the person's alert within ``silence_days``).
 _APPLY_SQL = """
 WITH hits AS MATERIALIZED ({rule_sql}),
 current AS MATERIALIZED (
     SELECT a.person_id FROM diagnostics_alert a
     WHERE a.rule_id = %(rule_id)s AND a.state IN ('open', 'acknowledged') {only_alerts}
 ),
+changed AS MATERIALIZED (
+    SELECT h.person_id AS hit, c.person_id AS gone
+    FROM hits h FULL JOIN current c ON c.person_id = h.person_id
+    WHERE h.person_id IS NULL OR c.person_id IS NULL
+),
 closed AS (
     UPDATE diagnostics_alert a
     SET state = 'resolved', resolved_at = %(now)s, resolution_note = %(auto_note)s
     WHERE a.rule_id = %(rule_id)s AND a.state IN ('open', 'acknowledged')
-      AND a.person_id IN (SELECT c.person_id FROM current c
-                          WHERE NOT EXISTS (SELECT 1 FROM hits h WHERE h.person_id = c.person_id))
+      AND a.person_id IN (SELECT d.gone FROM changed d WHERE d.hit IS NULL)
     RETURNING a.id
 ),
 silenced AS (
@@ -456,9 +474,9 @@ silenced AS (
 ),
 inserted AS (
     INSERT INTO diagnostics_alert (rule_id, person_id, state, created_at, resolution_note)
-    SELECT %(rule_id)s, h.person_id, 'open', %(now)s, '' FROM hits h
-    WHERE NOT EXISTS (SELECT 1 FROM current c WHERE c.person_id = h.person_id)
-      AND NOT EXISTS (SELECT 1 FROM silenced s WHERE s.person_id = h.person_id)
+    SELECT %(rule_id)s, d.hit, 'open', %(now)s, '' FROM changed d
+    WHERE d.gone IS NULL
+      AND NOT EXISTS (SELECT 1 FROM silenced s WHERE s.person_id = d.hit)
     ON CONFLICT DO NOTHING
     RETURNING id, person_id
 )
@@ -512,69 +530,113 @@ def alerts_evaluate(
     rules = AlertRule.objects.filter(is_active=True).order_by("code")
     if codes is not None:
         rules = rules.filter(code__in=codes)
+    rules = list(rules)
+    shared = _households_to_share(rules) if person_ids is None else frozenset()
+    if not shared:
+        _evaluate_rules(rules, ctx, result, batch_size)
+        return result
+    try:
+        started = time.perf_counter()
+        with system_context("alerts.households"):
+            for minor_age in shared:
+                share_households(ctx.today, minor_age)
+        result.households_seconds = time.perf_counter() - started
+        _evaluate_rules(rules, replace(ctx, shared_households=shared), result, batch_size)
+    finally:
+        if not connection.needs_rollback:
+            unshare_households(shared)
+    return result
+
+
+def _households_to_share(rules: Sequence[AlertRule]) -> frozenset[int]:
+    """The minor ages with which two or more of the rules count every household: the sweep
+    computes those households once (``rules.share_households``) instead of once per rule."""
+    ages: Counter[int] = Counter()
     for rule in rules:
-        outcome = RuleOutcome(rule.code)
-        result.outcomes.append(outcome)
         definition = RULES.get(rule.code)
-        if definition is None:
-            outcome.skipped = _("no hay una regla programada con este código")
-            logger.error("Alert rule %s has no definition in diagnostics.rules", rule.code)
+        if definition is None or definition.household_minor_age is None:
             continue
         try:
-            params = definition.parameters(rule.thresholds)
-        except (TypeError, ValueError) as exc:
-            outcome.skipped = _("umbrales no válidos: %(error)s") % {"error": exc}
-            logger.error("Alert rule %s has invalid thresholds: %s", rule.code, exc)
-            continue
-        built = definition.build(params, ctx)
-        missing = coordination_parts_missing(definition)
-        if built is None:
-            outcome.skipped = _("faltan modelos de coordinación: %(models)s") % {
-                "models": ", ".join(missing)
-            }
-            logger.warning(
-                "Alert rule %s skipped: coordination models missing (%s)", rule.code, missing
+            ages[definition.household_minor_age(definition.parameters(rule.thresholds))] += 1
+        except (TypeError, ValueError):
+            continue  # reported when the rule itself is evaluated
+    return frozenset(age for age, count in ages.items() if count > 1)
+
+
+def _evaluate_rules(
+    rules: Sequence[AlertRule], ctx: Context, result: SweepResult, batch_size: int
+) -> None:
+    for rule in rules:
+        started = time.perf_counter()
+        outcome = RuleOutcome(rule.code)
+        result.outcomes.append(outcome)
+        _evaluate_rule(rule, outcome, ctx, result.run_id, batch_size)
+        outcome.seconds = time.perf_counter() - started
+
+
+def _evaluate_rule(
+    rule: AlertRule, outcome: RuleOutcome, ctx: Context, run_id: str, batch_size: int
+) -> None:
+    now = ctx.now
+    definition = RULES.get(rule.code)
+    if definition is None:
+        outcome.skipped = _("no hay una regla programada con este código")
+        logger.error("Alert rule %s has no definition in diagnostics.rules", rule.code)
+        return
+    try:
+        params = definition.parameters(rule.thresholds)
+    except (TypeError, ValueError) as exc:
+        outcome.skipped = _("umbrales no válidos: %(error)s") % {"error": exc}
+        logger.error("Alert rule %s has invalid thresholds: %s", rule.code, exc)
+        return
+    built = definition.build(params, ctx)
+    missing = coordination_parts_missing(definition)
+    if built is None:
+        outcome.skipped = _("faltan modelos de coordinación: %(models)s") % {
+            "models": ", ".join(missing)
+        }
+        logger.warning(
+            "Alert rule %s skipped: coordination models missing (%s)", rule.code, missing
+        )
+        return
+    if missing:
+        logger.info("Alert rule %s runs without %s", rule.code, ", ".join(missing))
+    sql, facts, extra = built
+    only_alerts = ctx.only("a")
+    with system_context(f"alerts.{rule.code}"):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{SWEEP_WORK_MEM}'")
+            cursor.execute(
+                _APPLY_SQL.format(rule_sql=sql, facts=facts, only_alerts=only_alerts),
+                {
+                    **ctx.params(),
+                    **params,
+                    **extra,
+                    "rule_id": rule.pk,
+                    "auto_note": str(AUTO_RESOLUTION_NOTE),
+                    "silence_days": params["silence_days"],
+                },
             )
-            continue
-        if missing:
-            logger.info("Alert rule %s runs without %s", rule.code, ", ".join(missing))
-        sql, facts, extra = built
-        only_alerts = ctx.only("a")
-        with system_context(f"alerts.{rule.code}"):
+            rows = cursor.fetchall()
+        new = [
+            (alert_id, person_id, _json(facts))
+            for alert_id, person_id, facts in rows
+            if person_id is not None
+        ]
+        outcome.resolved = len(rows) - len(new)
+        outcome.created = len(new)
+        if outcome.created >= ANALYZE_AFTER:
+            # the planner must know the table grew before the next rule's statement is planned
             with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL work_mem = '{SWEEP_WORK_MEM}'")
-                cursor.execute(
-                    _APPLY_SQL.format(rule_sql=sql, facts=facts, only_alerts=only_alerts),
-                    {
-                        **ctx.params(),
-                        **params,
-                        **extra,
-                        "rule_id": rule.pk,
-                        "auto_note": str(AUTO_RESOLUTION_NOTE),
-                        "silence_days": params["silence_days"],
-                    },
-                )
-                rows = cursor.fetchall()
-            new = [
-                (alert_id, person_id, _json(facts))
-                for alert_id, person_id, facts in rows
-                if person_id is not None
-            ]
-            outcome.resolved = len(rows) - len(new)
-            outcome.created = len(new)
-            if outcome.created >= ANALYZE_AFTER:
-                # the planner must know the table grew before the next rule's statement is planned
-                with connection.cursor() as cursor:
-                    cursor.execute("ANALYZE diagnostics_alert")
-            for start in range(0, len(new), batch_size):
-                outcome.deliveries += _deliver(
-                    definition,
-                    params,
-                    new[start : start + batch_size],
-                    now,
-                    request_id=f"alerts:{result.run_id}",
-                )
-    return result
+                cursor.execute("ANALYZE diagnostics_alert")
+        for start in range(0, len(new), batch_size):
+            outcome.deliveries += _deliver(
+                definition,
+                params,
+                new[start : start + batch_size],
+                now,
+                request_id=f"alerts:{run_id}",
+            )
 
 
 # --- Delivery: who receives an alert, and what they may read of it -----------------------------
