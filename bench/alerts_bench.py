@@ -1,15 +1,20 @@
 """Benchmark of the nightly alert sweep (called by ``bench/run.py``; prints, never asserts).
 
 ``main()`` assumes Django is set up and the demo world plus synthetic persons exist
-(``manage.py seed_demo --persons N``). It works in a scratch copy of the benchmark
-database (dropped at the end, so the benchmark database is left as it was), for 10,000
-persons (the per-person narrowing of the same queries, over the first 10,000 ids) and for
-the first BENCH_PERSONS (100,000; the whole population when smaller):
+(``manage.py seed_demo --persons N``). It measures the sweep over two whole populations:
+the first BENCH_PERSONS persons of the benchmark database (100,000; all of them when it
+holds fewer), and a database of its own with 10,000 persons (``<bench database>_10000``,
+seeded the same way on first use and kept), so that the scaling compares the same path.
+It also measures the first 10,000 persons of the large population selected by id (the
+per-person narrowing of the same queries, the path of a person's own evaluation).
+
+Each population is measured in a scratch copy of its database, dropped at the end (the
+benchmark databases are left as they were):
 
 * the **first night**: every alert is new, so this includes delivering them (recipients,
-  the sharing decision per recipient, texts, the disclosure log). For 10,000 persons it is
-  rolled back; for the population it is committed, and the copy is vacuumed and analysed,
-  as autovacuum would do before the next night;
+  the sharing decision per recipient, texts, the disclosure log). It is committed, and the
+  copy vacuumed and analysed, as autovacuum would do before the next night (the per-person
+  figure's first night is rolled back);
 * the **nightly** sweep: every night after the first (every rule evaluated over everybody,
   nothing new to open), five runs over the committed alerts, each rolled back;
 * the **floor**: one plain SQL pass over the same rows (every row of every table the rules
@@ -19,13 +24,14 @@ the first BENCH_PERSONS (100,000; the whole population when smaller):
   of each part of that run.
 
 It prints each time, the nightly sweep's ratio to the floor (the aim is under 5×), and how
-each scales from 10,000 to 100,000 persons.
+the whole-population sweep scales from 10,000 to 100,000 persons.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 
 from django.db import connection, transaction
 
@@ -118,52 +124,135 @@ def _nightly(person_ids: list[int] | None, repeat: int = 5) -> tuple[list, objec
     return [(seconds, floor) for seconds, floor, _ in runs], runs[len(runs) // 2][2]
 
 
-def measure(small_ids: list[int], large_ids: list[int] | None) -> dict:
-    """Both sizes, in the scratch copy of the benchmark database (see ``main``)."""
+@contextmanager
+def _database(name: str):
+    """Point Django's connection at database ``name`` for a while."""
+    from django.contrib.contenttypes.models import ContentType
+
+    source = connection.settings_dict["NAME"]
+    connection.close()
+    connection.settings_dict["NAME"] = name
+    ContentType.objects.clear_cache()
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"] = source
+        ContentType.objects.clear_cache()
+
+
+@contextmanager
+def _scratch_copy():
+    """A copy of the current database, dropped afterwards: the first night is committed there."""
+    from bench.db import copy_database, drop_database
+
+    source = connection.settings_dict["NAME"]
+    scratch = f"{source}_alerts"
+    connection.close()
+    copy_database(source, scratch)
+    try:
+        with _database(scratch):
+            yield
+    finally:
+        drop_database(scratch)
+
+
+def _ensure_population(name: str, persons: int) -> None:
+    """Database ``name`` with the demo world and synthetic persons up to ``persons`` (kept)."""
+    from django.core.management import call_command
+
+    from bench.db import create_database
+    from cases.models import Person
+
+    create_database(name)
+    with _database(name):
+        call_command("migrate", verbosity=0)
+        call_command("seed_demo", verbosity=0)
+        missing = persons - Person.objects.count()
+        if missing > 0:
+            started = time.perf_counter()
+            call_command("seed_demo", persons=missing, verbosity=0)
+            print(f"  {name}: seed_demo --persons {missing}: {time.perf_counter() - started:.1f} s")
+
+
+def _figures(cold: float, first, nightly: list, run, rows: int) -> dict:
+    summary = first.summary()
+    median_seconds, median_floor = nightly[len(nightly) // 2]
+    return {
+        "floor": median_floor,
+        "rows": rows,
+        "cold": cold,
+        "nightly": median_seconds,
+        "nightly_runs": nightly,
+        "created": summary["created"],
+        "deliveries": summary["deliveries"],
+        "skipped": summary["skipped"],
+        "households": run.households_seconds,
+        "per_rule": {outcome.code: outcome.seconds for outcome in run.outcomes},
+    }
+
+
+def measure_population(
+    population_ids: list[int] | None, per_person_ids: list[int] | None = None
+) -> dict:
+    """In a scratch copy of the current database: the first night over the population,
+    committed, then the nightly sweep over it; with ``per_person_ids``, also the same rules
+    narrowed to those persons (the path of a person's own evaluation, for many at once)."""
     from diagnostics.services import alerts_evaluate
 
-    rows = {"small": floor_seconds(small_ids)[1], "large": floor_seconds(large_ids)[1]}
-    cold_small, first_small = _sweep_rolled_back(small_ids)
-    # the first night, committed: every alert of the population opened and delivered
-    with transaction.atomic():
-        cold_large, first_large = _timed(lambda: alerts_evaluate(person_ids=large_ids))
-    # what autovacuum does between two nights, done now rather than waited for
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE)")
-    nightly_large, run_large = _nightly(large_ids)
-    nightly_small, run_small = _nightly(small_ids)
     out = {}
-    for size, cold, first, nightly, run in (
-        ("small", cold_small, first_small, nightly_small, run_small),
-        ("large", cold_large, first_large, nightly_large, run_large),
-    ):
-        summary = first.summary()
-        median_seconds, median_floor = nightly[len(nightly) // 2]
-        out[size] = {
-            "floor": median_floor,
-            "rows": rows[size],
-            "cold": cold,
-            "nightly": median_seconds,
-            "nightly_runs": nightly,
-            "created": summary["created"],
-            "deliveries": summary["deliveries"],
-            "skipped": summary["skipped"],
-            "households": run.households_seconds,
-            "per_rule": {outcome.code: outcome.seconds for outcome in run.outcomes},
-        }
+    with _scratch_copy():
+        if per_person_ids:
+            cold_few, first_few = _sweep_rolled_back(per_person_ids)
+        rows = floor_seconds(population_ids)[1]
+        with transaction.atomic():
+            cold, first = _timed(lambda: alerts_evaluate(person_ids=population_ids))
+        # what autovacuum does between two nights, done now rather than waited for
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE)")
+        nightly, run = _nightly(population_ids)
+        out["population"] = _figures(cold, first, nightly, run, rows)
+        if per_person_ids:
+            nightly_few, run_few = _nightly(per_person_ids)
+            out["per_person"] = _figures(
+                cold_few, first_few, nightly_few, run_few, floor_seconds(per_person_ids)[1]
+            )
     return out
 
 
+def _print(label: str, r: dict, floor_kind: str) -> None:
+    print(f"  {label}")
+    print(
+        f"    floor ({floor_kind}, {r['rows']:,} rows) {r['floor'] * 1000:8.1f} ms"
+        " (taken around the median nightly run)"
+    )
+    ratios = ", ".join(f"{seconds / floor:.1f}×" for seconds, floor in r["nightly_runs"])
+    print(
+        f"    nightly sweep (nothing new)     {r['nightly'] * 1000:8.1f} ms   "
+        f"{r['nightly'] / r['floor']:5.1f}× its floor (aim < 5×; the median of {ratios})"
+    )
+    print(
+        f"    first night ({r['created']:,} alerts, {r['deliveries']:,} deliveries) "
+        f"{r['cold'] * 1000:8.1f} ms   {r['cold'] / r['floor']:5.1f}× the floor"
+    )
+    if r["skipped"]:
+        print(f"    rules skipped: {r['skipped']}")
+    slowest = sorted(r["per_rule"].items(), key=lambda item: -item[1])
+    parts = [f"{code} {seconds * 1000:.0f} ms" for code, seconds in slowest]
+    if r["households"]:
+        parts.insert(0, f"households shared by the household rules {r['households'] * 1000:.0f} ms")
+    print("    nightly by part: " + ", ".join(parts))
+
+
 def main() -> None:
-    from bench.db import copy_database, drop_database
     from cases.models import Person
 
     small = int(os.environ.get("BENCH_ALERTS_SMALL", "10000"))
     large = int(os.environ.get("BENCH_PERSONS", "100000"))
     total = Person.objects.count()
     ids = list(Person.objects.order_by("pk").values_list("pk", flat=True)[:small])
-    # The search benchmark grows the database to 1,000,000; the sweep is measured on the
-    # first BENCH_PERSONS of them (the population the issue's target names).
+    # The sweep is measured on the first BENCH_PERSONS persons of the benchmark database
+    # (the population the issue's target names), all of them when it holds no more.
     large_ids = None
     if total > large:
         large_ids = list(Person.objects.order_by("pk").values_list("pk", flat=True)[:large])
@@ -175,59 +264,26 @@ def main() -> None:
             "(seed with manage.py seed_demo --persons N)"
         )
     # The first night commits its alerts, so that the nightly sweep is measured as it runs every
-    # night after: over committed, vacuumed alerts. That happens in a scratch copy of the
-    # benchmark database, dropped afterwards, so the benchmark database is left as it was.
-    source = connection.settings_dict["NAME"]
-    scratch = f"{source}_alerts"
-    connection.close()
-    copy_database(source, scratch)
-    connection.settings_dict["NAME"] = scratch
-    try:
-        results = measure(ids, large_ids)
-    finally:
-        connection.close()
-        connection.settings_dict["NAME"] = source
-        drop_database(scratch)
-    labels = {"small": f"{len(ids):,} persons", "large": f"{total:,} persons"}
-    for size in ("small", "large"):
-        r = results[size]
-        label = labels[size]
-        print(
-            f"  {label:<18} floor (plain SQL pass, {r['rows']:,} rows) {r['floor'] * 1000:8.1f} ms"
-            " (taken around the median nightly run)"
-        )
-        ratios = ", ".join(f"{seconds / floor:.1f}×" for seconds, floor in r["nightly_runs"])
-        print(
-            f"  {'':<18} nightly sweep (nothing new)      {r['nightly'] * 1000:8.1f} ms   "
-            f"{r['nightly'] / r['floor']:5.1f}× its floor (aim < 5×; the median of {ratios})"
-        )
-        print(
-            f"  {'':<18} first night ({r['created']:,} alerts, {r['deliveries']:,} deliveries) "
-            f"{r['cold'] * 1000:8.1f} ms   {r['cold'] / r['floor']:5.1f}× the floor"
-        )
-        if r["skipped"]:
-            print(f"  {'':<18} rules skipped: {r['skipped']}")
-        slowest = sorted(r["per_rule"].items(), key=lambda item: -item[1])
-        parts = [f"{code} {seconds * 1000:.0f} ms" for code, seconds in slowest]
-        if r["households"]:
-            parts.insert(
-                0, f"households shared by the household rules {r['households'] * 1000:.0f} ms"
-            )
-        print(f"  {'':<18} nightly by part: " + ", ".join(parts))
-    rs, rb = results["small"], results["large"]
-    if len(ids) and total > len(ids):
-        print(
-            f"  scaling {len(ids):,} → {total:,} persons (×{total / len(ids):.1f}): "
-            f"nightly ×{rb['nightly'] / rs['nightly']:.1f}, "
-            f"first night ×{rb['cold'] / rs['cold']:.1f}, floor ×{rb['floor'] / rs['floor']:.1f}"
-        )
-        if large_ids is None:
-            print(
-                "  note: the smaller run selects its persons by id (the per-person path, where the"
-                " floor pays the same id filter); the whole-population run is the nightly path"
-                " with no filter, over every household at once: the floors differ in kind,"
-                " so compare the nightly and first-night times across sizes, not the floors"
-            )
+    # night after it: over committed, vacuumed alerts, in a scratch copy of the database, dropped
+    # afterwards (the benchmark databases are left as they were).
+    big = measure_population(large_ids, per_person_ids=ids)
+    small_database = f"{connection.settings_dict['NAME']}_{small}"
+    _ensure_population(small_database, small)
+    with _database(small_database):
+        little = measure_population(None)
+    pop, few, per = big["population"], little["population"], big["per_person"]
+    _print(f"{total:,} persons, the whole population", pop, "plain SQL pass")
+    _print(f"{small:,} persons, a whole population of their own", few, "plain SQL pass")
+    _print(
+        f"{len(ids):,} persons of the {total:,}, selected by id (a person's own evaluation)",
+        per,
+        "the same pass, filtered by the same ids",
+    )
+    print(
+        f"  scaling of the whole-population sweep, {small:,} → {total:,} persons "
+        f"(×{total / small:.1f}): nightly ×{pop['nightly'] / few['nightly']:.1f}, "
+        f"first night ×{pop['cold'] / few['cold']:.1f}, floor ×{pop['floor'] / few['floor']:.1f}"
+    )
 
 
 if __name__ == "__main__":
