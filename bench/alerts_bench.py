@@ -159,20 +159,11 @@ def _scratch_copy():
 
 def _ensure_population(name: str, persons: int) -> None:
     """Database ``name`` with the demo world and synthetic persons up to ``persons`` (kept)."""
-    from django.core.management import call_command
-
-    from bench.db import create_database
-    from cases.models import Person
+    from bench.db import create_database, populate
 
     create_database(name)
     with _database(name):
-        call_command("migrate", verbosity=0)
-        call_command("seed_demo", verbosity=0)
-        missing = persons - Person.objects.count()
-        if missing > 0:
-            started = time.perf_counter()
-            call_command("seed_demo", persons=missing, verbosity=0)
-            print(f"  {name}: seed_demo --persons {missing}: {time.perf_counter() - started:.1f} s")
+        populate(persons)
 
 
 def _figures(cold: float, first, nightly: list, run, rows: int) -> dict:

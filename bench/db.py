@@ -40,3 +40,22 @@ def copy_database(source: str, target: str) -> None:
 def drop_database(name: str) -> None:
     with _admin_connection() as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def populate(persons: int) -> int:
+    """Bring the current database up to date: migrations, the demo world, and synthetic persons
+    up to ``persons`` (``manage.py seed_demo --persons``). Returns how many persons it holds."""
+    import time
+
+    from django.core.management import call_command
+
+    from cases.models import Person
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    missing = persons - Person.objects.count()
+    if missing > 0:
+        started = time.perf_counter()
+        call_command("seed_demo", persons=missing, verbosity=0)
+        print(f"seed_demo --persons {missing}: {time.perf_counter() - started:.1f} s")
+    return Person.objects.count()

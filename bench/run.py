@@ -43,7 +43,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 
 from cases.models import Person  # noqa: E402
@@ -55,14 +54,10 @@ SAMPLES = int(os.environ.get("BENCH_SAMPLES", "400"))
 
 
 def ensure_world() -> None:
+    from bench.db import populate
+
     print(f"database: {BENCH_DATABASE}")
-    call_command("migrate", verbosity=0)
-    call_command("seed_demo", verbosity=0)
-    missing = TARGET - Person.objects.count()
-    if missing > 0:
-        started = time.perf_counter()
-        call_command("seed_demo", persons=missing, verbosity=0)
-        print(f"seed_demo --persons {missing}: {time.perf_counter() - started:.1f} s")
+    populate(TARGET)
     print(f"persons in the database: {Person.objects.count():,}")
 
 

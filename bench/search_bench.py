@@ -45,20 +45,10 @@ def _use_search_database() -> str:
 
 
 def _ensure_persons() -> int:
-    from django.core.management import call_command
-
-    from cases.models import Person
+    from bench.db import populate
 
     print(f"  database: {_use_search_database()}")
-    call_command("migrate", verbosity=0)
-    call_command("seed_demo", verbosity=0)
-
-    missing = TARGET - Person.objects.count()
-    if missing > 0:
-        started = time.perf_counter()
-        call_command("seed_demo", persons=missing, verbosity=0)
-        print(f"seed_demo --persons {missing}: {time.perf_counter() - started:.1f} s")
-    return Person.objects.count()
+    return populate(TARGET)
 
 
 def _typo(word: str, rng: random.Random) -> str:
