@@ -125,33 +125,16 @@ def _nightly(person_ids: list[int] | None, repeat: int = 5) -> tuple[list, objec
 
 
 @contextmanager
-def _database(name: str):
-    """Point Django's connection at database ``name`` for a while."""
-    from django.contrib.contenttypes.models import ContentType
-
-    source = connection.settings_dict["NAME"]
-    connection.close()
-    connection.settings_dict["NAME"] = name
-    ContentType.objects.clear_cache()
-    try:
-        yield
-    finally:
-        connection.close()
-        connection.settings_dict["NAME"] = source
-        ContentType.objects.clear_cache()
-
-
-@contextmanager
 def _scratch_copy():
     """A copy of the current database, dropped afterwards: the first night is committed there."""
-    from bench.db import copy_database, drop_database
+    from bench.db import copy_database, database, drop_database
 
     source = connection.settings_dict["NAME"]
     scratch = f"{source}_alerts"
     connection.close()
     copy_database(source, scratch)
     try:
-        with _database(scratch):
+        with database(scratch):
             yield
     finally:
         drop_database(scratch)
@@ -159,10 +142,10 @@ def _scratch_copy():
 
 def _ensure_population(name: str, persons: int) -> None:
     """Database ``name`` with the demo world and synthetic persons up to ``persons`` (kept)."""
-    from bench.db import create_database, populate
+    from bench.db import create_database, database, populate
 
     create_database(name)
-    with _database(name):
+    with database(name):
         populate(persons)
 
 
@@ -249,6 +232,7 @@ def _print(label: str, r: dict, floor_kind: str) -> None:
 
 
 def main() -> None:
+    from bench.db import database
     from cases.models import Person
 
     small = int(os.environ.get("BENCH_ALERTS_SMALL", "10000"))
@@ -273,7 +257,7 @@ def main() -> None:
     big = measure_population(large_ids, per_person_ids=ids)
     small_database = f"{connection.settings_dict['NAME']}_{small}"
     _ensure_population(small_database, small)
-    with _database(small_database):
+    with database(small_database):
         little = measure_population(None)
     pop, few, per = big["population"], little["population"], big["per_person"]
     _print(f"{total:,} persons, the whole population", pop, "plain SQL pass")

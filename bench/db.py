@@ -3,22 +3,7 @@
 from __future__ import annotations
 
 import os
-
-
-def create_database(name: str) -> None:
-    """Create database ``name`` on the server of DATABASE_URL unless it exists."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    import psycopg
-
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')
+from contextlib import contextmanager
 
 
 def _admin_connection():
@@ -28,6 +13,38 @@ def _admin_connection():
 
     parts = urlsplit(os.environ["DATABASE_URL"])
     return psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True)
+
+
+def create_database(name: str) -> None:
+    """Create database ``name`` on the server of DATABASE_URL unless it exists."""
+    with _admin_connection() as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def switch_database(name: str) -> str:
+    """Point Django's default connection at database ``name``; returns the one it left."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    previous = connection.settings_dict["NAME"]
+    connection.close()
+    connection.settings_dict["NAME"] = name
+    ContentType.objects.clear_cache()  # its ids belong to the database it was read from
+    return previous
+
+
+@contextmanager
+def database(name: str):
+    """Django's default connection on database ``name`` for a while."""
+    previous = switch_database(name)
+    try:
+        yield
+    finally:
+        switch_database(previous)
 
 
 def copy_database(source: str, target: str) -> None:

@@ -32,15 +32,11 @@ AIM_P95_MS = 80.0
 
 
 def _use_search_database() -> str:
-    from django.db import connections
-
-    from bench.db import create_database
+    from bench.db import create_database, switch_database
 
     name = os.environ.get("BENCH_SEARCH_DATABASE", "ris_bench_search")
     create_database(name)
-    connection = connections["default"]
-    connection.close()
-    connection.settings_dict["NAME"] = name
+    switch_database(name)
     return name
 
 

@@ -88,10 +88,10 @@ class RuleDef:
     build: Callable[[dict[str, Any], Context], Built | None]
     render: Callable[[dict[str, dict], frozenset[str], dict[str, Any]], str]
     depends_on: tuple[str, ...] = field(default_factory=tuple)  # coordination models it needs
-    #: For the rules built on every household's composition and income: the minor age (from the
-    #: rule's parameters) with which those households are counted, so that the sweep computes
-    #: them once for all the rules that count them alike.
-    household_minor_age: Callable[[dict[str, Any]], int] | None = None
+    #: Built on every household's composition and income (``_household_rule_ctes``): the sweep
+    #: computes those households once for all such rules that count minors alike
+    #: (``household_minor_age``).
+    counts_households: bool = False
 
     @property
     def all_defaults(self) -> dict[str, Any]:
@@ -282,6 +282,11 @@ _SHARED_HOUSEHOLD_COLUMNS = (
 )
 
 
+def household_minor_age(params: dict[str, Any]) -> int:
+    """The age under which a household rule counts a member as a minor."""
+    return params.get("minor_age", MINOR_AGE)
+
+
 def share_households(today: dt.date, minor_age: int) -> None:
     """Compute every household of the population once, for all the household rules of a sweep
     that count minors with ``minor_age``: two temporary tables of this database session, read by
@@ -342,7 +347,7 @@ def _household_rule_ctes(ctx: Context, minor_age: int) -> str:
 
 def _poverty_with_minors(params: dict, ctx: Context) -> Built:
     sql = (
-        _household_rule_ctes(ctx, params["minor_age"])
+        _household_rule_ctes(ctx, household_minor_age(params))
         + f"""
 SELECT a.person_id, i.monthly_income, i.units, i.threshold, i.threshold_year,
        i.threshold_is_estimate, i.minors, i.members
@@ -400,7 +405,7 @@ def _render_poverty_with_minors(visible: dict, indicator: frozenset[str], params
 def _possible_imv(params: dict, ctx: Context) -> Built:
     pending = "" if not params["skip_pending_applications"] else " OR r.status = 'applied'"
     sql = (
-        _household_rule_ctes(ctx, MINOR_AGE)
+        _household_rule_ctes(ctx, household_minor_age(params))
         + f""",
 imv_year AS (
     SELECT max(year) AS year FROM reference_minimumincomethreshold
@@ -772,7 +777,7 @@ RULES: dict[str, RuleDef] = {
             ),
             categories=("situacion_economica", "unidad_convivencia"),
             defaults={"percent_of_threshold": 100, "minor_age": MINOR_AGE},
-            household_minor_age=lambda params: params["minor_age"],
+            counts_households=True,
             build=_poverty_with_minors,
             render=_render_poverty_with_minors,
         ),
@@ -787,7 +792,7 @@ RULES: dict[str, RuleDef] = {
             defaults={"skip_pending_applications": True},
             build=_possible_imv,
             render=_render_possible_imv,
-            household_minor_age=lambda params: MINOR_AGE,
+            counts_households=True,
         ),
         RuleDef(
             code="empeora_exclusion",

@@ -62,6 +62,7 @@ from .rules import (
     Context,
     RuleDef,
     coordination_parts_missing,
+    household_minor_age,
     share_households,
     unshare_households,
 )
@@ -554,10 +555,10 @@ def _households_to_share(rules: Sequence[AlertRule]) -> frozenset[int]:
     ages: Counter[int] = Counter()
     for rule in rules:
         definition = RULES.get(rule.code)
-        if definition is None or definition.household_minor_age is None:
+        if definition is None or not definition.counts_households:
             continue
         try:
-            ages[definition.household_minor_age(definition.parameters(rule.thresholds))] += 1
+            ages[household_minor_age(definition.parameters(rule.thresholds))] += 1
         except (TypeError, ValueError):
             continue  # reported when the rule itself is evaluated
     return frozenset(age for age, count in ages.items() if count > 1)
