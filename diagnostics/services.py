@@ -477,7 +477,7 @@ inserted AS (
     INSERT INTO diagnostics_alert (rule_id, person_id, state, created_at, resolution_note)
     SELECT %(rule_id)s, d.hit, 'open', %(now)s, '' FROM changed d
     WHERE d.gone IS NULL
-      AND NOT EXISTS (SELECT 1 FROM silenced s WHERE s.person_id = d.hit)
+      AND d.hit NOT IN (SELECT s.person_id FROM silenced s)
     ON CONFLICT DO NOTHING
     RETURNING id, person_id
 )

@@ -648,6 +648,18 @@ def test_a_rule_resolved_by_a_person_stays_silent_for_its_silence_days(world):
     assert sweep("sin_contacto").summary()["created"] == 1
 
 
+def test_a_silenced_person_does_not_silence_anyone_else(world):
+    silenced, other = _contact_case(world, 120), _contact_case(world, 120)
+    sweep("sin_contacto")
+    delivery = AlertDelivery.objects.get(alert__person=silenced)
+    viewer = Viewer.from_membership(world.social_worker.memberships.get())
+    alert_resolve(viewer=viewer, delivery=delivery, note="Visita concertada.")
+    Alert.objects.filter(person=other).delete()
+    assert sweep("sin_contacto").summary()["created"] == 1
+    assert open_alerts("sin_contacto", other).count() == 1
+    assert not open_alerts("sin_contacto", silenced).exists()
+
+
 def test_an_inactive_rule_does_not_run_and_bad_thresholds_skip_the_rule(world):
     person = _contact_case(world, 120)
     AlertRule.objects.filter(code="sin_contacto").update(is_active=False)
