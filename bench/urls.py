@@ -1,6 +1,8 @@
 """URLconf for the benchmarks only: the product's URLs plus a plain same-service read."""
 
-from django.http import Http404, JsonResponse
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import path
 
 from cases.catalogue import _SECTION_FIELDS
@@ -44,4 +46,23 @@ def plain_record(request, person_id: int):
 
 plain_record.ris_access_policy = ("bench", frozenset())
 
-urlpatterns = [*product_urlpatterns, path("bench/plain/<int:person_id>/", plain_record)]
+
+
+@login_not_required
+def bare(request, queries: int):
+    """The issue's yardstick: a Django view that runs ``queries`` one-row queries through the
+    project's middleware and answers a short page, with no session, user or template."""
+    with connection.cursor() as cursor:
+        for n in range(queries):
+            cursor.execute("SELECT %s::int", [n])
+            cursor.fetchone()
+    return HttpResponse(f"<!doctype html><title>ok</title><p>{queries}</p>")
+
+
+bare.ris_access_policy = ("bench", frozenset())
+
+urlpatterns = [
+    *product_urlpatterns,
+    path("bench/plain/<int:person_id>/", plain_record),
+    path("bench/bare/<int:queries>/", bare),
+]
