@@ -179,7 +179,8 @@ def _size_text(size) -> str:
 def _field_view(model: type[models.Model] | None, item: dict) -> dict:
     """One field of an entry, ready to print: text in Spanish format, and the machine value if any."""
     name, value, display = item["name"], item["value"], item["display"]
-    out = {"name": name, "label": item["label"], "value": value, "text": "—", "machine": "", "tag": ""}
+    # labels and displays may be lazy translations: made text once here, not at each use in the template
+    out = {"name": name, "label": str(item["label"]), "value": value, "text": "—", "machine": "", "tag": ""}
     if value is None or value == "" or value == []:
         return out
     model_field = None
@@ -195,7 +196,7 @@ def _field_view(model: type[models.Model] | None, item: dict) -> dict:
     elif isinstance(model_field, models.DecimalField):  # a score, not an amount
         out.update(text=_number_text(value), machine=str(value), tag="data")
     elif isinstance(model_field, models.BooleanField):
-        out["text"] = _("Sí") if value else _("No")
+        out["text"] = str(_("Sí") if value else _("No"))
     elif model is Attachment and name == "size":
         out["text"] = _size_text(value)
     elif isinstance(display, list):
@@ -249,8 +250,8 @@ def _entry_view(category: str, entry: dict, *, editable: bool, models_by_type: d
     return {
         "kind": "document" if document else "entry",
         "id": entry["id"],
-        "type": entry["type"],
-        "recorded_by_org": entry["recorded_by_org"],
+        "type": str(entry["type"]),
+        "recorded_by_org": str(entry["recorded_by_org"]),
         "recorded_at": entry["recorded_at"],
         "recorded_at_text": _date_text(entry["recorded_at"]),
         "fields": [_field_view(model, f) for f in entry["fields"]],
@@ -287,17 +288,17 @@ class CategoryBlock:
     def level(self) -> str:
         return self.view.level
 
-    @property
+    @functools.cached_property
     def level_label(self) -> str:
         return str(LEVEL_LABELS.get(self.view.level, ""))
 
-    @property
+    @functools.cached_property
     def label(self) -> str:
-        return self.view.label
+        return str(self.view.label)
 
-    @property
+    @functools.cached_property
     def source_label(self) -> str:
-        return self.view.source_label
+        return str(self.view.source_label)
 
     @property
     def records(self) -> list[dict]:
