@@ -109,10 +109,11 @@ class PersonRegistrationForm(forms.ModelForm):
         return value
 
     def _get_validation_exclusions(self):
-        # The same document elsewhere is not a form error: the view answers "esta persona ya consta
-        # en el sistema" instead. Leaving document_type out of the model's constraint checks skips
-        # the unique document rule here; Person.clean() still validates the document fully, and
-        # person_register validates every constraint again before saving.
+        # The same document elsewhere is not a form error: the view answers it with
+        # cases.search.check_identity ("esta persona ya consta en el sistema", or a neutral refusal
+        # that does not say the document is taken). Leaving document_type out of the model's
+        # constraint checks skips the unique document rule here; Person.clean() still validates
+        # the document fully, and person_register validates every constraint again before saving.
         return {*super()._get_validation_exclusions(), "document_type"}
 
     def validate_unique(self) -> None:

@@ -11,8 +11,18 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 CONTROL_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+#: The answer when a document is another record's and this birth date is not its own, or when a
+#: record would take another's document: outside the caseload no page but registration and the
+#: start of a referral says that a document is registered (docs/decisions/0008), so the refusal
+#: asks to check the data, as for a document typed wrong, and says nothing of anyone holding it.
+DOCUMENT_REFUSED = gettext_lazy(
+    "No se puede usar este número de documento con esta fecha de nacimiento. Compruebe los dos "
+    "datos en el documento de la persona."
+)
 _DNI = re.compile(r"^(\d{8})([A-Z])$")
 _NIE = re.compile(r"^([XYZ])(\d{7})([A-Z])$")
 

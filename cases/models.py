@@ -13,7 +13,7 @@ import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, RangeOperators
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ris.accounts.models import ServiceKind
 
-from .identity import normalise_document, validate_dni, validate_nie
+from .identity import DOCUMENT_REFUSED, normalise_document, validate_dni, validate_nie
 
 
 def validate_not_future(value: dt.date) -> None:
@@ -184,6 +184,25 @@ class Person(Versioned):
         if errors:
             raise ValidationError(errors)
 
+    def validate_constraints(self, exclude=None) -> None:
+        """Django's, except that a document another record holds is refused with
+        ``DOCUMENT_REFUSED`` on the document, which does not say that someone holds it: only
+        registration and the start of a referral may tell that (docs/decisions/0008). The
+        constraint keeps its own message, which is part of the schema's state."""
+        try:
+            super().validate_constraints(exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            taken = next(c for c in self._meta.constraints if c.name == "person_unique_document")
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            kept = [e for e in general if getattr(e, "message", None) != taken.get_violation_error_message()]
+            if kept:
+                errors[NON_FIELD_ERRORS] = kept
+            if len(kept) < len(general):
+                errors.setdefault("document_number", []).append(
+                    ValidationError(DOCUMENT_REFUSED, code="document_refused"))
+            raise ValidationError(errors) from None
+
 
 class Household(Versioned):
     """Unidad de convivencia: who lives together, and the household's economy."""
@@ -326,7 +345,8 @@ class ServiceEntry(Versioned):
         return cls.CATEGORY
 
     def get_additional_data(self) -> dict:
-        return {"person_id": self.person_id, "category": self.CATEGORY, "source": self.recorded_by_service}
+        return {"person_id": self.person_id, "category": self.CATEGORY, "source": self.recorded_by_service,
+                "organisation": self.recorded_by_org_id}
 
 
 # --- Servicios sociales ---------------------------------------------------------------
@@ -736,7 +756,8 @@ class Attachment(ServiceEntry):
         indexes = [models.Index(fields=["person", "category"], name="attachment_person_category_idx")]
 
     def get_additional_data(self) -> dict:
-        return {"person_id": self.person_id, "category": self.category, "source": self.recorded_by_service}
+        return {"person_id": self.person_id, "category": self.category, "source": self.recorded_by_service,
+                "organisation": self.recorded_by_org_id}
 
     @classmethod
     def category_code(cls) -> str:

@@ -31,6 +31,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -44,7 +45,7 @@ from ris.accounts.models import Organisation, Role
 from ris.accounts.viewer import Viewer
 from sharing.categories import BY_CODE, COMMON, EMPLOYMENT, SOCIAL, THIRD_SECTOR
 from sharing.models import Channel
-from sharing.policy import FULL, INDICATOR, Facts
+from sharing.policy import FULL, HIDDEN, INDICATOR, Facts, Reason
 from sharing.record import (
     SERVICE_LABELS,
     CategoryView,
@@ -77,6 +78,12 @@ WRITER_ROLES = CASEWORKER_ROLES
 
 SERVICE_ORDER = (SOCIAL, EMPLOYMENT, THIRD_SECTOR)
 HOUSEHOLD_CATEGORIES = ("unidad_convivencia", "situacion_economica")
+#: The benefits map: every income benefit of every system, "percibe prestación: sí/no". Planned
+#: services (``servicios_planificados``) are not in it: they are social services' prestaciones
+#: básicas (Plan Concertado: information, home help, alternative housing, inserción), planned or
+#: under way, services of an intervention rather than an income the person receives, and they are
+#: read with social services' information (the minimum incomes that programme speaks of are
+#: recorded under ``rentas_minimas``, in the map). The Third Sector records no benefits.
 BENEFIT_CATEGORIES = (("rentas_minimas", SOCIAL), ("prestaciones_estatales", EMPLOYMENT))
 DIARY = "atenciones"
 LEVEL_LABELS = {FULL: gettext_lazy("Información completa"), INDICATOR: gettext_lazy("Solo indicador")}
@@ -311,11 +318,24 @@ class CategoryBlock:
 
 @dataclass
 class BenefitRow:
+    """One line of the benefits map: a benefit the viewer sees in full (``detail``: its kind, state,
+    dates and amount), or the one line that stands for a system's benefits otherwise: "Sí"/"No" when
+    the viewer may only know whether one is in force today (indicator level: nothing more, not even
+    whether an earlier one existed), "No consta" when they are hidden (as when there are none), "No"
+    when the viewer sees them in full and there are none."""
+
     system: str
     label: str
     answer: str  # yes | no | unknown
     answer_text: str
-    block: CategoryBlock | None
+    #: the category block seen in full, on the first line of its system only: its entries, documents
+    #: and editing links are shown once, under the map (and printed once in the social report)
+    block: CategoryBlock | None = None
+    detail: bool = False
+    state: str = ""
+    #: start, end and monthly amount, as ``_field_view`` makes them (text, machine value, tag)
+    cells: list[dict] = field(default_factory=list)
+    note: str = ""
 
 
 @dataclass
@@ -375,32 +395,161 @@ class RecordPage:
         return f"{kind} {number}"
 
 
-def _benefit_row(system: str, label: str, block: CategoryBlock | None, today: dt.date) -> BenefitRow:
-    if block is None:
-        return BenefitRow(system, label, "unknown", _("No consta"), None)
-    if block.level == INDICATOR:
-        return BenefitRow(system, label, "yes", _("Sí (sin detalle: solo consta que existe)"), block)
-    records = block.records
-    if not records:
-        if block.documents:
-            return BenefitRow(system, label, "unknown", _("No consta"), block)
-        return BenefitRow(system, label, "no", _("No"), block)
-    current = any(_in_force(entry, today) for entry in records)
-    return BenefitRow(system, label, "yes" if current else "no",
-                      _("Sí") if current else _("No (ninguna en vigor)"), block)
+#: The line that stands for a system's benefits when they are not listed one by one.
+BENEFIT_LINE_LABELS = {
+    "rentas_minimas": gettext_lazy("Renta mínima o prestación no estatal"),
+    "prestaciones_estatales": gettext_lazy("Prestación estatal (desempleo, subsidio, RAI, pensión)"),
+}
+#: The field that names a benefit (``MinimumIncome.scheme``, ``UnemploymentBenefit.kind``).
+_BENEFIT_NAME_FIELDS = ("scheme", "kind")
+_BENEFIT_CELLS = ("start_date", "end_date", "monthly_amount")
+_NO_CELL = {"text": "—", "machine": "", "tag": ""}
+#: A benefit with a state (a minimum income) is in force only when granted.
+GRANTED = "granted"
+#: Why a category the viewer may see at indicator level is listed as not visible: it holds nothing.
+_INDICATOR_REASONS = (Reason.INDICATOR_ONLY, Reason.AGREEMENT)
 
 
-def _in_force(entry: dict, today: dt.date) -> bool:
-    """A benefit entry in force today (a minimum income must also be granted)."""
-    values = {f["name"]: f["value"] for f in entry["fields"]}
-    if "status" in values and values["status"] != "granted":
-        return False
+def _period(values: dict) -> tuple[dt.date | None, dt.date | None] | None:
     try:
         start = dt.date.fromisoformat(values["start_date"]) if values.get("start_date") else None
         end = dt.date.fromisoformat(values["end_date"]) if values.get("end_date") else None
     except (TypeError, ValueError):
+        return None
+    return start, end
+
+
+def _in_force(entry: dict, today: dt.date) -> bool:
+    """A benefit entry in force today (a minimum income must also be granted). ``_in_force_q`` is
+    the same rule in SQL, for the benefits the viewer does not see in full."""
+    values = {f["name"]: f["value"] for f in entry["fields"]}
+    if "status" in values and values["status"] != GRANTED:
         return False
+    period = _period(values)
+    if period is None:
+        return False
+    start, end = period
     return (start is None or start <= today) and (end is None or end >= today)
+
+
+def _in_force_q(model: type[ServiceEntry], today: dt.date) -> models.Q:
+    condition = models.Q(start_date__lte=today) & (models.Q(end_date__isnull=True) | models.Q(end_date__gte=today))
+    if any(f.name == "status" for f in model._meta.concrete_fields):
+        condition &= models.Q(status=GRANTED)
+    return condition
+
+
+def _own_entry_q(viewer: Viewer) -> models.Q:
+    """``sharing.policy.is_own_entry`` in SQL: the entries of the viewer's own kind of service that
+    are its own data (its organisation's; another centre's of the same community unless restricted)."""
+    condition = models.Q(recorded_by_org_id=viewer.organisation_id)
+    if viewer.service != THIRD_SECTOR and viewer.community_code:
+        condition |= models.Q(restricted=False, recorded_by_org__community_id=viewer.community_code)
+    return condition
+
+
+def _benefits_in_force(person_id: int, wanted: dict[tuple[str, str], models.Q | None],
+                       today: dt.date) -> set[tuple[str, str]]:
+    """Which (category, service) pairs of ``wanted`` have a benefit in force today among the rows
+    the condition keeps (``None``: all of them): one query, the answer only (no row is read)."""
+    checks: dict[str, tuple[str, str]] = {}
+    annotations = {}
+    for i, (pair, condition) in enumerate(wanted.items()):
+        for model in (m for m in SECTION_MODELS if m.CATEGORY == pair[0]):
+            rows = model.objects.filter(person_id=person_id, recorded_by_service=pair[1]).filter(
+                _in_force_q(model, today))
+            if condition is not None:
+                rows = rows.filter(condition)
+            name = f"in_force_{i}_{model._meta.model_name}"
+            checks[name] = pair
+            annotations[name] = models.Exists(rows)
+    if not annotations:
+        return set()
+    found = Person.objects.filter(pk=person_id).annotate(**annotations).values(*annotations).first() or {}
+    return {pair for name, pair in checks.items() if found.get(name)}
+
+
+def _answer(in_force: bool) -> tuple[str, str]:
+    return ("yes", _("Sí")) if in_force else ("no", _("No"))
+
+
+def _benefit_detail(system: str, entry: dict, today: dt.date) -> BenefitRow:
+    """A benefit seen in full: its kind, its state (as recorded, or from its dates), its dates and
+    amount, and whether it is in force today."""
+    fields = {f["name"]: f for f in entry["fields"]}
+    name = next((fields[n]["text"] for n in _BENEFIT_NAME_FIELDS if n in fields and fields[n]["value"]), "")
+    status = fields.get("status")
+    if status is not None and status["value"]:
+        state = status["text"]
+    else:
+        start, end = _period({n: f["value"] for n, f in fields.items()}) or (None, None)
+        if start is not None and start > today:
+            state = _("Aún no ha empezado")
+        elif end is not None and end < today:
+            state = _("Extinguida")
+        else:
+            state = _("En vigor")
+    answer, text = _answer(_in_force(entry, today))
+    return BenefitRow(system, name or capfirst(entry["type"]), answer, text, detail=True, state=str(state),
+                      cells=[fields.get(n) or _NO_CELL for n in _BENEFIT_CELLS])
+
+
+def _indicator_without_entries(record: RecordView, code: str, source: str) -> bool:
+    """The viewer may know whether the pair holds anything, and it holds nothing (``record_for``
+    lists it as not visible, with the reason of an indicator)."""
+    return any(nv["code"] == code and nv["owner_service"] == source and nv["reason"] in _INDICATOR_REASONS
+               for nv in record.not_visible)
+
+
+def benefits_map(*, record: RecordView, blocks: dict[tuple[str, str], CategoryBlock], viewer: Viewer,
+                 person_id: int, today: dt.date) -> list[BenefitRow]:
+    """Every benefit of every system the viewer sees in full, one line each; for what the viewer sees
+    only as an indicator, one line "Sí"/"No": in force today or not, whatever else there is; for what
+    is hidden, "No consta", byte for byte as when there is nothing. At most one query (whether a
+    benefit not shown in full is in force), run or not whatever the record holds."""
+    levels = {}
+    for pair in BENEFIT_CATEGORIES:
+        block = blocks.get(pair)
+        if block is not None:
+            levels[pair] = block.level
+        else:
+            levels[pair] = INDICATOR if _indicator_without_entries(record, *pair) else HIDDEN
+    wanted: dict[tuple[str, str], models.Q | None] = {}
+    for pair, level in levels.items():
+        own = pair[1] in (COMMON, viewer.service)
+        if level == INDICATOR:  # the rows ``record_for`` counts for an indicator
+            wanted[pair] = _own_entry_q(viewer) if own else None
+        elif level == FULL and not own:  # another service's restricted entries: an indicator too
+            wanted[pair] = models.Q(restricted=True)
+    in_force = _benefits_in_force(person_id, wanted, today)
+
+    rows: list[BenefitRow] = []
+    for pair, level in levels.items():
+        system, line = str(SERVICE_LABELS[pair[1]]), str(BENEFIT_LINE_LABELS[pair[0]])
+        if level == HIDDEN:
+            rows.append(BenefitRow(system, line, "unknown", _("No consta")))
+            continue
+        if level == INDICATOR:
+            answer, text = _answer(pair in in_force)
+            rows.append(BenefitRow(system, line, answer, text,
+                                   note=_("Sin detalle: solo puede saber si percibe alguna hoy.")))
+            continue
+        block = blocks[pair]
+        lines = [_benefit_detail(system, entry, today) for entry in block.records]
+        lines.sort(key=lambda row: row.cells[0]["machine"], reverse=True)  # the latest start first,
+        lines.sort(key=lambda row: row.answer != "yes")  # after those in force (the sort is stable)
+        if not lines:
+            if block.documents:  # a document may be about a benefit nobody recorded
+                lines = [BenefitRow(system, line, "unknown", _("No consta"))]
+            else:
+                lines = [BenefitRow(system, line, "no", _("No"), note=_("Ninguna registrada."))]
+        if block.view.restricted_information and pair in wanted:
+            answer, text = _answer(pair in in_force)
+            lines.append(BenefitRow(system, line, answer, text,
+                                    note=_("Otras, restringidas por el servicio que las registró: sin detalle.")))
+        lines[0].block = block
+        rows += lines
+    return rows
 
 
 def form_at_version(request, current, make_form):
@@ -542,12 +691,7 @@ def record_page(*, record: RecordView, viewer: Viewer, person_id: int, may_write
                 members = entry["members"]
                 minors = entry.get("minors", 0)
 
-    benefits = [
-        _benefit_row(str(SERVICE_LABELS[SOCIAL]), _("Renta mínima o prestación no estatal"),
-                     blocks.get(BENEFIT_CATEGORIES[0]), today),
-        _benefit_row(str(SERVICE_LABELS[EMPLOYMENT]), _("Prestación estatal (desempleo, subsidio, RAI, pensión)"),
-                     blocks.get(BENEFIT_CATEGORIES[1]), today),
-    ]
+    benefits = benefits_map(record=record, blocks=blocks, viewer=viewer, person_id=person_id, today=today)
 
     professionals: dict[str, list[str]] = defaultdict(list)
     sheet_full = bool(record.person.get("full_name"))
@@ -577,8 +721,13 @@ def record_page(*, record: RecordView, viewer: Viewer, person_id: int, may_write
     return RecordPage(
         person=record.person, sheet_full=sheet_full, break_glass=record.break_glass, household=household,
         members=members, minors=minors, benefits=benefits, diary=diary, services=groups, documents=documents,
+        # a benefit category the viewer gets as an indicator is answered by the map's sí/no line
+        # alone: listing it here when nothing is recorded would tell "none at all" from "none in
+        # force", which is more than the indicator may say
         not_visible=[{**nv, "owner_label": str(SERVICE_LABELS.get(nv["owner_service"], ""))}
-                     for nv in record.not_visible],
+                     for nv in record.not_visible
+                     if not ((nv["code"], nv["owner_service"]) in BENEFIT_CATEGORIES
+                             and nv["reason"] in (Reason.INDICATOR_ONLY, Reason.AGREEMENT))],
         consents=consents, may_write=may_write and attends,
         upload_categories=attachment_categories(viewer.service) if may_write and attends else [],
         profile=profile_of(record),

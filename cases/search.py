@@ -32,9 +32,11 @@ table holds the words of every name in the system, but it only says which words 
 what is found is always filtered by the caseload, and the same queries run whether or not a
 typed word exists anywhere.
 
-Outside the caseload there is one answer only, and only for an exact document +
-birth date match: "esta persona ya consta en el sistema" (``lookup_outside_caseload``),
-written to the disclosure log as a ``lookup`` event. See docs/decisions/0008.
+The search answers nothing about anyone outside the caseload. Whether a person is already
+registered elsewhere is told only at registration and at the start of a referral, and only for
+an exact document + birth date match: "esta persona ya consta en el sistema" (``check_identity``),
+written to the disclosure log as a ``lookup`` event; a document that is someone else's with another
+birth date gets a neutral refusal, logged too. See docs/decisions/0008.
 """
 
 from __future__ import annotations
@@ -111,7 +113,8 @@ class ParsedQuery:
 
     @property
     def exact_identity(self) -> bool:
-        """Document and birth date, nothing else: the only query answered outside the caseload."""
+        """Document and birth date, nothing else: what registration and the start of a referral
+        check in the whole system (``check_identity``); the search looks in the caseload only."""
         return bool(self.document and self.birth_date and not self.name)
 
 
@@ -348,8 +351,6 @@ class SearchResult:
     query: ParsedQuery
     persons: list[Person] = field(default_factory=list)
     truncated: bool = False
-    #: outside the caseload, an exact document + birth date match exists (nothing else is said)
-    exists_elsewhere: bool = False
 
 
 def search_caseload(
@@ -359,10 +360,9 @@ def search_caseload(
 
     A name is searched in passes, and the first pass that finds someone is the answer: the words
     pass (two queries: the words the typed ones stand for, then the persons), then each
-    trigram threshold (two queries each) — see the module docstring. When nothing in the
-    caseload matches a query that is exactly a document and a birth date, the whole system is
-    asked for that exact pair, and the answer is only whether the person exists (logged as a
-    ``lookup``).
+    trigram threshold (two queries each) — see the module docstring. Nothing outside the caseload
+    is looked at, not even for an exact document and birth date: that answer belongs to
+    registration and the start of a referral (``check_identity``).
     """
     result = SearchResult(query=query)
     if not query.searchable:
@@ -386,22 +386,124 @@ def search_caseload(
                         break
     result.truncated = len(rows) > limit
     result.persons = rows[:limit]
-    if not rows and query.exact_identity:
-        result.exists_elsewhere = (
-            lookup_outside_caseload(
-                viewer=viewer,
-                document=query.document,
-                birth_date=query.birth_date,
-                context="search",
-                request_id=request_id,
-            )
-            is not None
-        )
     return result
 
 
+# --- Is this person already registered? (registration, the start of a referral) -----------------
+
+#: Where an exact document + birth date outside the caseload is answered "esta persona ya consta
+#: en el sistema" (docs/decisions/0008): registering a person (so that the record is linked, not
+#: duplicated), and starting a referral to link it. Nowhere else, the search included.
+IDENTITY_CONTEXTS = ("registration", "referral")
+
+
+@dataclass(frozen=True)
+class IdentityCheck:
+    """What registration, or the start of a referral, may be told about a document and a birth
+    date."""
+
+    #: a record with this document that the viewer's organisation attends (it sees its basic sheet)
+    attended_id: int | None = None
+    #: the record with exactly this document and birth date, outside the caseload: the page says
+    #: only "ya consta", and the id is for the caller to start the link
+    elsewhere_id: int | None = None
+    #: the document is another record's, with another birth date, outside the caseload: the page
+    #: refuses with ``cases.identity.DOCUMENT_REFUSED``, which does not say that the document exists
+    refused: bool = False
+
+
+def _lookup_line(
+    viewer: Viewer, person_id: int | None, *, level: str, basis: str, request_id: str
+) -> LogLine:
+    return LogLine(
+        event=DisclosureLogEntry.Event.LOOKUP,
+        channel=Channel.WEB,
+        user_id=viewer.user_id,
+        organisation_id=viewer.organisation_id,
+        role=viewer.role,
+        person_id=person_id,
+        category="ficha_basica",
+        level=level,
+        basis=basis,
+        request_id=request_id,
+    )
+
+
+def check_identity(
+    *, viewer: Viewer, document: str, birth_date: dt.date, context: str, request_id: str = ""
+) -> IdentityCheck:
+    """Whether a document (and birth date) is already registered, as ``context`` may be told.
+
+    In the viewer's caseload: the record, whatever the birth date (the viewer sees its basic sheet).
+    Outside it, only the exact document + birth date answers, "ya consta" (``elsewhere_id``), and
+    the answer is a ``lookup`` line in the disclosure log (basic sheet, indicator, basis
+    ``lookup:<context>``). The same document with another birth date is a neutral refusal
+    (``refused``), logged on that record too (level hidden, ``lookup:<context>:other_birth_date``),
+    so that the data protection officer sees who typed a person's document; at the start of a
+    referral a document nobody has is a failed lookup, logged with no person
+    (``lookup:referral:no_match``). At registration it is simply a new person. Nothing else is
+    logged: in the caseload nothing is disclosed.
+    """
+    if context not in IDENTITY_CONTEXTS:
+        raise ValueError(
+            f"identity lookups answer registration and referrals only, not {context!r}"
+        )
+    document = normalise_document(document)
+    if not document:
+        return IdentityCheck()
+    holders = list(
+        Person.objects.filter(document_number=document)
+        .order_by("pk")
+        .values_list("pk", "birth_date")
+    )
+    if not holders:
+        if context == "referral":  # a failed lookup (at registration: a new person)
+            disclosure_log_append(
+                [
+                    _lookup_line(
+                        viewer,
+                        None,
+                        level="hidden",
+                        basis="lookup:referral:no_match",
+                        request_id=request_id,
+                    )
+                ]
+            )
+        return IdentityCheck()
+    exact = next((pk for pk, born in holders if born == birth_date), None)
+    person_id = surviving_id(exact if exact is not None else holders[0][0])
+    if organisation_attends(viewer.organisation_id, person_id):
+        return IdentityCheck(attended_id=person_id)
+    if exact is not None:
+        disclosure_log_append(
+            [
+                _lookup_line(
+                    viewer,
+                    person_id,
+                    level="indicator",
+                    basis=f"lookup:{context}",
+                    request_id=request_id,
+                )
+            ]
+        )
+        return IdentityCheck(elsewhere_id=person_id)
+    disclosure_log_append(
+        [
+            _lookup_line(
+                viewer,
+                person_id,
+                level="hidden",
+                basis=f"lookup:{context}:other_birth_date",
+                request_id=request_id,
+            )
+        ]
+    )
+    return IdentityCheck(refused=True)
+
+
 def find_by_identity(*, document: str, birth_date: dt.date) -> int | None:
-    """The surviving record with exactly this document and birth date, anywhere in the system."""
+    """The surviving record with exactly this document and birth date, anywhere in the system.
+    Says nothing and logs nothing: for pages, use ``check_identity``."""
     person_id = (
         Person.objects.filter(document_number=normalise_document(document), birth_date=birth_date)
         .values_list("pk", flat=True)
@@ -413,29 +515,13 @@ def find_by_identity(*, document: str, birth_date: dt.date) -> int | None:
 def lookup_outside_caseload(
     *, viewer: Viewer, document: str, birth_date: dt.date, context: str, request_id: str = ""
 ) -> int | None:
-    """Exact identity match outside the viewer's caseload, logged; ``None`` if none or if attended.
-
-    ``context`` says why the check was made (``search``, ``registration``, ``referral``); it
-    goes to the log's basis. The id returned is for the caller to start a link (a referral);
-    pages must show nothing about the person but the fact that they exist.
-    """
-    person_id = find_by_identity(document=document, birth_date=birth_date)
-    if person_id is None or organisation_attends(viewer.organisation_id, person_id):
-        return None
-    disclosure_log_append(
-        [
-            LogLine(
-                event=DisclosureLogEntry.Event.LOOKUP,
-                channel=Channel.WEB,
-                user_id=viewer.user_id,
-                organisation_id=viewer.organisation_id,
-                role=viewer.role,
-                person_id=person_id,
-                category="ficha_basica",
-                level="indicator",
-                basis=f"lookup:{context}",
-                request_id=request_id,
-            )
-        ]
-    )
-    return person_id
+    """``check_identity``'s "ya consta": the record outside the caseload with exactly this document
+    and birth date (logged), or ``None`` (attended, someone else's document, or nobody's: logged
+    as ``check_identity`` says)."""
+    return check_identity(
+        viewer=viewer,
+        document=document,
+        birth_date=birth_date,
+        context=context,
+        request_id=request_id,
+    ).elsewhere_id

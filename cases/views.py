@@ -17,14 +17,13 @@ from django.views.decorators.http import require_POST
 
 from ris.accounts.access import role_required
 from ris.accounts.models import Role
-from sharing.caseload import organisation_attends
 
 from . import selectors
 from .forms import ConfirmNewPersonForm, MergeForm, PersonRegistrationForm, SearchForm
-from .merge import MergeRefused, surviving_id
+from .identity import DOCUMENT_REFUSED
+from .merge import MergeRefused
 from .merge import person_merge as merge_records
-from .models import Person
-from .search import find_by_identity, lookup_outside_caseload, parse_query, search_caseload
+from .search import check_identity, parse_query, search_caseload
 
 STAFF_ROLES = (Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR, Role.COORDINATOR)
 CASEWORKER_ROLES = (Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR)
@@ -112,35 +111,23 @@ def person_register(request):
 
     data = form.person_data()
     if data["document_number"]:
-        existing = (
-            Person.objects.filter(document_number=data["document_number"])
-            .values_list("pk", "birth_date")
-            .first()
+        found = check_identity(
+            viewer=viewer,
+            document=data["document_number"],
+            birth_date=data["birth_date"],
+            context="registration",
+            request_id=_request_id(request),
         )
-        if existing is not None:
-            person_id = surviving_id(existing[0])
-            if organisation_attends(viewer.organisation_id, person_id):
-                context["attended_person_id"] = person_id
-                return render(request, "cases/person_register.html", context)
-            lookup_outside_caseload(
-                viewer=viewer,
-                document=data["document_number"],
-                birth_date=existing[1],
-                context="registration",
-                request_id=_request_id(request),
-            )
-            if existing[1] != data["birth_date"]:
-                form.add_error(
-                    "document_number",
-                    _(
-                        "Ya hay una persona registrada con ese documento, pero con otra fecha "
-                        "de nacimiento. Compruebe el número del documento y la fecha."
-                    ),
-                )
-                return render(request, "cases/person_register.html", context)
+        if found.attended_id is not None:
+            context["attended_person_id"] = found.attended_id
+            return render(request, "cases/person_register.html", context)
+        if found.elsewhere_id is not None:
             context.update(
                 exists_elsewhere=True, **_link_context(data["document_number"], data["birth_date"])
             )
+            return render(request, "cases/person_register.html", context)
+        if found.refused:  # someone else's document: the answer does not say so (decision 0008)
+            form.add_error("document_number", DOCUMENT_REFUSED)
             return render(request, "cases/person_register.html", context)
 
     duplicates = selectors.likely_duplicates(
@@ -199,19 +186,18 @@ def person_link_request(request):
     )
     if not form.is_valid():
         raise Http404
-    document, birth_date = form.cleaned_data["document_number"], form.cleaned_data["birth_date"]
-    person_id = find_by_identity(document=document, birth_date=birth_date)
-    if person_id is not None and organisation_attends(request.viewer.organisation_id, person_id):
-        return redirect("workspace:person_record", person_id=person_id)
-    person_id = lookup_outside_caseload(
+    found = check_identity(
         viewer=request.viewer,
-        document=document,
-        birth_date=birth_date,
+        document=form.cleaned_data["document_number"],
+        birth_date=form.cleaned_data["birth_date"],
         context="referral",
         request_id=_request_id(request),
     )
-    if person_id is None:
+    if found.attended_id is not None:
+        return redirect("workspace:person_record", person_id=found.attended_id)
+    if found.elsewhere_id is None:  # someone else's document, or nobody's: logged, and the same 404
         raise Http404
+    person_id = found.elsewhere_id
     request.session[LINK_SESSION_KEY] = person_id
     try:
         return redirect(reverse(LINK_REFERRAL_URL_NAME))

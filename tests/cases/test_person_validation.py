@@ -145,7 +145,10 @@ def test_second_person_with_the_same_dni_is_refused_by_full_clean():
     PersonFactory(document_number="12345678Z")
     with pytest.raises(ValidationError) as caught:
         new_person(first_name="Otra", document_number="12.345.678-z").full_clean()
-    assert "Ya existe una persona registrada con ese documento." in all_messages(caught.value)
+    # the same neutral answer as for a wrong birth date: it does not confirm who holds it
+    assert "No se puede usar este número de documento con esta fecha de nacimiento." in " ".join(
+        all_messages(caught.value)
+    )
 
 
 def test_second_person_with_the_same_dni_is_refused_by_the_database():

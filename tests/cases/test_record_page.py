@@ -3,7 +3,8 @@
 The page shows only what ``sharing.record.record_for`` gives the viewer: each category
 of each recording service at its level (full: the entries; indicator: "Hay información
 en el área X registrada por Y"; hidden: nothing), grouped by service, with the household
-and its minors, a benefits map of every system, the diary of each service with its
+and its minors, a benefits map (every benefit of every system seen in full, one line each; at
+indicator level only whether one is in force today), the diary of each service with its
 reference professional, the documents, the person's consents with their scope in plain
 Spanish, and why each category is not visible. A hidden category answers byte for byte
 as if there were no data, and the page costs the same number of queries for a small and
@@ -112,11 +113,8 @@ def test_the_social_worker_sees_her_service_in_full_and_state_benefits_only_as_a
     assert shown[("exclusion_social", "social")]["level"] == "full"
     assert "VALOR-EXCLUSION" in shown[("exclusion_social", "social")]["body"]
     assert "Información completa" in shown[("exclusion_social", "social")]["body"]
-    state = shown[("prestaciones_estatales", "employment")]
-    assert state["level"] == "indicator"
-    assert ("Hay información en el área «Prestaciones y subsidios por desempleo» registrada por "
-            "Servicio público de empleo.") in state["body"]
-    assert "Solo indicador" in state["body"]
+    assert ("prestaciones_estatales", "employment") not in shown  # the map's "Sí" is all there is
+    assert benefits_row(html, "Prestación estatal").endswith("Sí")
     assert "812.34" not in html and "812,34" not in html
 
 
@@ -179,69 +177,179 @@ def test_categories_are_grouped_by_the_service_that_recorded_them(
 # --- Benefits map ------------------------------------------------------------------------------------------
 
 
+def benefits_part(html: str) -> str:
+    return part(html, "prestaciones-title")
+
+
+def benefit_lines(html: str) -> list[str]:
+    """The lines of the map, as text: system, benefit, state, start, end, amount, answer."""
+    table = benefits_part(html).split("<tbody>")[1].split("</tbody>")[0]
+    return [text(row).strip() for row in re.findall(r"<tr>.*?</tr>", table, re.S)]
+
+
 def benefits_row(html: str, label: str) -> str:
-    table = part(html, "prestaciones-title")
-    row = next(r for r in re.findall(r"<tr>.*?</tr>", table, re.S) if label in r)
-    return text(row).strip()
+    return next(line for line in benefit_lines(html) if label in line)
 
 
 STATE = "Prestación estatal"
 MINIMUM = "Renta mínima o prestación no estatal"
+EMPLOYMENT_SYSTEM = "Servicio público de empleo"
+SOCIAL_SYSTEM = "Servicios sociales"
 
 
-def test_benefits_map_indicator_says_yes_only_when_the_item_exists(
+def ddmmyyyy(day: dt.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def test_the_benefits_map_indicator_says_yes_only_for_a_benefit_in_force_today(
     client_for, social_worker, person, employment_office, employment_counsellor, social_services_centre,
 ):
+    """State benefits are an indicator for social services: "percibe prestación: sí/no", and no more.
+    A benefit that ended, or has not started, is a "No" exactly like no benefit at all."""
     consent_for(person, services=("social",), recorded_by=social_worker, org=social_services_centre)
     client = client_for(social_worker)
-    assert benefits_row(get_page(client, person), STATE).endswith("No consta")  # never "No" at indicator level
-    social_entry(m.UnemploymentBenefit, person, employment_office, employment_counsellor,
-                 monthly_amount=Decimal("812.34"), start_date=timezone.localdate() - dt.timedelta(days=10))
-    html = get_page(client, person)
-    assert benefits_row(html, STATE).endswith("Sí (sin detalle: solo consta que existe)")
-    assert "812.34" not in html
-
-
-def test_benefits_map_in_full_tells_yes_or_no_from_the_entries(
-    client_for, employment_counsellor, person, employment_office,
-):
-    client = client_for(employment_counsellor)
-    assert benefits_row(get_page(client, person), STATE).endswith("No")  # own service: absence is known
     today = timezone.localdate()
+    nothing_page = CSRF.sub("", get_page(client, person))
+    nothing = benefits_part(nothing_page)
+    assert benefits_row(nothing, STATE) == f"{EMPLOYMENT_SYSTEM} {STATE} (desempleo, subsidio, RAI, pensión) " \
+                                           "Sin detalle: solo puede saber si percibe alguna hoy. No"
+
+    ended = social_entry(m.UnemploymentBenefit, person, employment_office, employment_counsellor, kind="rai",
+                         monthly_amount=Decimal("480.00"), start_date=today - dt.timedelta(days=900),
+                         end_date=today - dt.timedelta(days=500))
+    assert benefits_part(get_page(client, person)) == nothing
+    # and nowhere else on the page (not even in "Información no disponible") does it differ
+    assert CSRF.sub("", get_page(client, person)) == nothing_page
+    ended.delete()
     social_entry(m.UnemploymentBenefit, person, employment_office, employment_counsellor, kind="rai",
-                 monthly_amount=Decimal("480.00"), start_date=today - dt.timedelta(days=400),
-                 end_date=today - dt.timedelta(days=30))
+                 start_date=today + dt.timedelta(days=3))
+    assert benefits_part(get_page(client, person)) == nothing
+
+    social_entry(m.UnemploymentBenefit, person, employment_office, employment_counsellor, kind="contributory",
+                 monthly_amount=Decimal("812.34"), start_date=today - dt.timedelta(days=10))
     html = get_page(client, person)
-    assert benefits_row(html, STATE).endswith("No (ninguna en vigor)")
-    assert '<data value="480.00">480,00 €</data>' in html
+    assert benefits_row(html, STATE).endswith("Sin detalle: solo puede saber si percibe alguna hoy. Sí")
+    for detail in ("812", "contributiva", "Prestación por desempleo", ddmmyyyy(today - dt.timedelta(days=10)),
+                   'aria-labelledby="cat-prestaciones_estatales-employment"', "Hay información en el área"):
+        assert detail not in benefits_part(html), detail
+    assert "812" not in html
+
+
+def test_the_benefits_map_indicator_is_the_same_for_any_benefit_in_force(
+    client_for, social_worker, employment_counsellor, social_services_centre, employment_office,
+):
+    """Neither the kind, the amount, the dates nor the number of benefits in force shows through."""
+    sections = []
+    for kind, amount, days, how_many in (("rai", "480.00", 30, 1), ("contributory", "1200.00", 400, 2)):
+        someone = PersonFactory()
+        enrol(someone, social_services_centre)
+        enrol(someone, employment_office)
+        consent_for(someone, services=("social",), recorded_by=social_worker, org=social_services_centre)
+        for _ in range(how_many):
+            social_entry(m.UnemploymentBenefit, someone, employment_office, employment_counsellor, kind=kind,
+                         monthly_amount=Decimal(amount),
+                         start_date=timezone.localdate() - dt.timedelta(days=days))
+        section = benefits_part(get_page(client_for(social_worker), someone))
+        sections.append(section.replace(f"/personas/{someone.pk}/", "/personas/<id>/"))  # the links to add one
+    assert sections[0] == sections[1]
+    assert benefits_row(sections[0], STATE).endswith("Sí")
+
+
+def test_the_benefits_map_lists_every_benefit_seen_in_full_one_line_each(
+    client_for, employment_counsellor, person, employment_office, social_services_centre, social_worker,
+):
+    """Each benefit of each system the viewer sees in full is a line of its own: system, kind,
+    state, dates (dd/mm/aaaa), monthly amount and whether it is in force today; in force first."""
+    client = client_for(employment_counsellor)
+    today = timezone.localdate()
+    assert benefit_lines(get_page(client, person)) == [
+        f"{SOCIAL_SYSTEM} {MINIMUM} — No consta",  # no consent: hidden
+        f"{EMPLOYMENT_SYSTEM} {STATE} (desempleo, subsidio, RAI, pensión) Ninguna registrada. No",
+    ]
+    old_start, old_end = today - dt.timedelta(days=400), today - dt.timedelta(days=30)
+    social_entry(m.UnemploymentBenefit, person, employment_office, employment_counsellor, kind="rai",
+                 monthly_amount=Decimal("480.00"), start_date=old_start, end_date=old_end)
     social_entry(m.UnemploymentBenefit, person, employment_office, employment_counsellor, kind="assistance",
                  monthly_amount=Decimal("570.00"), start_date=today - dt.timedelta(days=5))
-    assert benefits_row(get_page(client, person), STATE).endswith("Sí")
+    social_entry(m.MinimumIncome, person, social_services_centre, social_worker, scheme="imv", status="granted",
+                 monthly_amount=Decimal("604.21"), start_date=today - dt.timedelta(days=60))
+    consent_for(person, recorded_by=social_worker, org=social_services_centre)
+
+    html = get_page(client, person)
+    assert benefit_lines(html) == [
+        f"{SOCIAL_SYSTEM} Ingreso mínimo vital Concedida {ddmmyyyy(today - dt.timedelta(days=60))} — 604,21 € Sí",
+        f"{EMPLOYMENT_SYSTEM} Subsidio por desempleo En vigor {ddmmyyyy(today - dt.timedelta(days=5))} — "
+        "570,00 € Sí",
+        f"{EMPLOYMENT_SYSTEM} Renta activa de inserción (RAI) Extinguida {ddmmyyyy(old_start)} "
+        f"{ddmmyyyy(old_end)} 480,00 € No",
+    ]
+    table = benefits_part(html)
+    assert f'<time datetime="{old_end.isoformat()}">{ddmmyyyy(old_end)}</time>' in table
+    assert '<data value="480.00">480,00 €</data>' in table
+    # the entries themselves, with their editing links, are under the map once
+    assert table.count('aria-labelledby="cat-prestaciones_estatales-employment"') == 1
+    assert table.count('aria-labelledby="cat-rentas_minimas-social"') == 1
+    assert "/secciones/unemploymentbenefit/nueva/" in table
 
 
-def test_benefits_map_minimum_income_needs_it_granted_and_in_force(
+def test_the_benefits_map_minimum_income_needs_it_granted_and_in_force(
     client_for, social_worker, person, social_services_centre,
 ):
     client = client_for(social_worker)
+    today = timezone.localdate()
     social_entry(m.MinimumIncome, person, social_services_centre, social_worker, scheme="regional", status="applied",
-                 start_date=timezone.localdate())
-    assert benefits_row(get_page(client, person), MINIMUM).endswith("No (ninguna en vigor)")
+                 start_date=today)
+    assert benefit_lines(get_page(client, person))[0] == (
+        f"{SOCIAL_SYSTEM} Renta mínima autonómica Solicitada {ddmmyyyy(today)} — — No")
     social_entry(m.MinimumIncome, person, social_services_centre, social_worker, scheme="imv", status="granted",
-                 monthly_amount=Decimal("604.21"), start_date=timezone.localdate() - dt.timedelta(days=60))
+                 monthly_amount=Decimal("604.21"), start_date=today - dt.timedelta(days=60))
     html = get_page(client, person)
-    assert benefits_row(html, MINIMUM).endswith("Sí")
+    assert benefit_lines(html)[:2] == [
+        f"{SOCIAL_SYSTEM} Ingreso mínimo vital Concedida {ddmmyyyy(today - dt.timedelta(days=60))} — 604,21 € Sí",
+        f"{SOCIAL_SYSTEM} Renta mínima autonómica Solicitada {ddmmyyyy(today)} — — No",
+    ]
     assert "604.21" in sections(html)[("rentas_minimas", "social")]["body"]
 
 
-def test_benefits_map_hidden_minimum_income_reads_no_consta_with_or_without_data(
+def test_another_services_restricted_benefits_are_one_yes_or_no_line_without_detail(
     client_for, employment_counsellor, person, social_services_centre, social_worker,
+):
+    """With the consent the orientador sees minimum incomes in full, but not those social services
+    restricted: those are one line, in force today or not."""
+    consent_for(person, recorded_by=social_worker, org=social_services_centre)
+    today = timezone.localdate()
+    social_entry(m.MinimumIncome, person, social_services_centre, social_worker, scheme="regional",
+                 status="denied", start_date=today - dt.timedelta(days=90))
+    restricted = social_entry(m.MinimumIncome, person, social_services_centre, social_worker, scheme="imv",
+                              status="granted", monthly_amount=Decimal("604.21"),
+                              start_date=today - dt.timedelta(days=60), restricted=True)
+    client = client_for(employment_counsellor)
+    other = f"{SOCIAL_SYSTEM} {MINIMUM} Otras, restringidas por el servicio que las registró: sin detalle."
+    lines = benefit_lines(get_page(client, person))
+    assert lines[:2] == [
+        f"{SOCIAL_SYSTEM} Renta mínima autonómica Denegada {ddmmyyyy(today - dt.timedelta(days=90))} — — No",
+        f"{other} Sí",
+    ]
+    m.MinimumIncome.objects.filter(pk=restricted.pk).update(end_date=today - dt.timedelta(days=1))
+    html = get_page(client, person)
+    assert benefit_lines(html)[1] == f"{other} No"
+    assert "604" not in html and "Ingreso mínimo vital" not in benefits_part(html)
+
+
+@pytest.mark.parametrize("model,values", [
+    (m.MinimumIncome, {"scheme": "imv", "status": "granted", "monthly_amount": Decimal("604.21")}),
+    (m.MinimumIncome, {"scheme": "regional", "status": "ended"}),
+])
+def test_a_hidden_benefit_leaves_the_benefits_map_byte_identical(
+    model, values, client_for, employment_counsellor, person, social_services_centre, social_worker,
 ):
     client = client_for(employment_counsellor)
     before = get_page(client, person)
-    social_entry(m.MinimumIncome, person, social_services_centre, social_worker, scheme="imv", status="granted",
-                 monthly_amount=Decimal("604.21"), start_date=timezone.localdate() - dt.timedelta(days=60))
+    social_entry(model, person, social_services_centre, social_worker,
+                 start_date=timezone.localdate() - dt.timedelta(days=60), **values)
     after = get_page(client, person)
-    assert benefits_row(after, MINIMUM).endswith("No consta")
+    assert benefits_row(after, MINIMUM) == f"{SOCIAL_SYSTEM} {MINIMUM} — No consta"
+    assert benefits_part(after) == benefits_part(before)
     assert CSRF.sub("", after) == CSRF.sub("", before)
 
 

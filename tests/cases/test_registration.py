@@ -3,9 +3,13 @@
 - The DNI/NIE is validated as Spain does (cases.identity), with Spanish errors that say
   what to fix; a future birth date is refused; a person without a document needs a reason.
 - Whatever the user typed is shown again when there is an error.
-- The same document anywhere in the system: only "Esta persona ya consta en el sistema"
-  and a button to request linking through a referral, nothing else about the person; the
-  check is written to the disclosure log.
+- The same document and birth date outside the caseload: only "Esta persona ya consta en el
+  sistema" and a button to request linking through a referral, nothing else about the person;
+  the answer is written to the disclosure log.
+- The same document with another birth date outside the caseload: a refusal that asks to check
+  both, as for a document typed wrong, and says nothing of anyone holding it; the basic sheet
+  refuses the same way. Each such collision, and each failed lookup at the start of a referral,
+  is a line in the disclosure log, so that the data protection officer sees who probes.
 - A similar name with the same birth date in the caseload is shown before creating; the
   user confirms "no es ninguna de estas personas" to create.
 - Creating enrols the person in the user's organisation and makes the user their
@@ -15,6 +19,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -24,6 +29,8 @@ from cases.views import LINK_SESSION_KEY
 from sharing.caseload import organisation_attends
 from sharing.models import DisclosureLogEntry
 from tests.factories import PersonFactory, enrol, valid_dni
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 
 URL = "/espacio/personas/nueva/"
 
@@ -176,7 +183,7 @@ def test_creating_enrols_the_person_and_makes_the_user_their_reference(
     assert person.birth_date == dt.date(1985, 3, 14)
 
 
-# --- Same document anywhere: "ya consta", nothing else --------------------------------------------
+# --- Same document and birth date elsewhere: "ya consta", nothing else ----------------------------
 
 
 @pytest.fixture
@@ -213,22 +220,58 @@ def test_the_same_document_elsewhere_says_only_that_the_person_exists(
     assert Person.objects.filter(document_number=valid_dni(9100)).count() == 1
     assert not Person.objects.filter(last_name_1="Arrabal").exists()
     line = DisclosureLogEntry.objects.get(person=registered_elsewhere)
-    assert (line.event, line.basis, line.user_id) == (
+    assert (line.event, line.level, line.basis, line.user_id) == (
         "lookup",
+        "indicator",
         "lookup:registration",
         social_worker.pk,
     )
 
 
-def test_the_same_document_with_another_birth_date_is_an_error_on_the_document(
+REFUSED = (
+    "No se puede usar este número de documento con esta fecha de nacimiento. Compruebe los dos "
+    "datos en el documento de la persona."
+)
+
+
+def test_someone_elses_document_with_another_birth_date_is_refused_without_saying_it_is_taken(
     client_for, social_worker, registered_elsewhere
 ):
     response = post(
         client_for(social_worker), document_number=valid_dni(9100), birth_date="15/03/1985"
     )
-    assert "con otra fecha de nacimiento" in errors(response)["document_number"]
-    assert "Eustaquio" not in response.content.decode()
+    body = response.content.decode()
+    assert errors(response) == {"document_number": REFUSED}
+    for told in (
+        "ya consta",
+        "registrada",
+        "otra fecha",
+        "Eustaquio",
+        f"/personas/{registered_elsewhere.pk}/",
+    ):
+        assert told not in body, told
     assert Person.objects.filter(document_number=valid_dni(9100)).count() == 1
+    assert not Person.objects.filter(last_name_1="Arrabal").exists()
+    line = DisclosureLogEntry.objects.get(person=registered_elsewhere)
+    assert (line.event, line.level, line.basis, line.user_id) == (
+        "lookup",
+        "hidden",
+        "lookup:registration:other_birth_date",
+        social_worker.pk,
+    )
+
+
+def test_the_refusal_is_the_same_whoever_holds_the_document(
+    client_for, social_worker, registered_elsewhere, ngo
+):
+    other = PersonFactory(document_number=valid_dni(9102), birth_date=dt.date(1950, 1, 2))
+    enrol(other, ngo)
+    client = client_for(social_worker)
+    bodies = []
+    for document in (valid_dni(9100), valid_dni(9102)):
+        response = post(client, document_number=document, birth_date="15/03/1985")
+        bodies.append(CSRF.sub("", response.content.decode()).replace(document, "<doc>"))
+    assert bodies[0] == bodies[1]
 
 
 def test_the_same_document_in_the_own_caseload_links_to_the_record(
@@ -263,17 +306,68 @@ def test_requesting_the_link_is_logged_and_remembers_the_person_for_the_referral
     )
 
 
-def test_requesting_a_link_for_someone_who_is_not_there_is_a_404(
+def test_requesting_a_link_for_someone_who_is_not_there_is_a_404_and_is_logged(
     client_for, social_worker, registered_elsewhere
 ):
+    """Another birth date, or a document nobody has: the same 404, each logged (on the record whose
+    document was typed, or with no person)."""
     client = client_for(social_worker)
-    response = client.post(
-        "/espacio/personas/vincular/",
-        {"document_number": valid_dni(9100), "birth_date": "15/03/1985"},
-    )
-    assert response.status_code == 404
+    answers = []
+    for document in (valid_dni(9100), valid_dni(9103)):
+        response = client.post(
+            "/espacio/personas/vincular/", {"document_number": document, "birth_date": "15/03/1985"}
+        )
+        assert response.status_code == 404
+        answers.append(response.content)
+    assert answers[0] == answers[1]
     assert LINK_SESSION_KEY not in client.session
     assert client.get("/espacio/personas/vincular/").status_code == 405
+    lines = DisclosureLogEntry.objects.filter(user=social_worker).order_by("id")
+    assert [(line.event, line.person_id, line.level, line.basis) for line in lines] == [
+        ("lookup", registered_elsewhere.pk, "hidden", "lookup:referral:other_birth_date"),
+        ("lookup", None, "hidden", "lookup:referral:no_match"),
+    ]
+
+
+# --- The basic sheet: the same neutral refusal ----------------------------------------------------
+
+
+def test_the_basic_sheet_refuses_someone_elses_document_without_saying_it_is_taken(
+    client_for, social_worker, social_services_centre, registered_elsewhere
+):
+    from cases.record_forms import PersonForm
+
+    ours = PersonFactory(document_number=valid_dni(9104), birth_date=dt.date(1985, 3, 14))
+    enrol(ours, social_services_centre)
+    form = PersonForm(instance=ours)
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if isinstance(value, dt.date):
+            value = value.strftime("%d/%m/%Y")
+        elif isinstance(value, (list, tuple)):
+            value = ",".join(value)
+        data[name] = "" if value is None else value
+    response = client_for(social_worker).post(
+        f"/espacio/personas/{ours.pk}/ficha/", {**data, "document_number": valid_dni(9100)}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["form"].errors["document_number"] == [REFUSED]
+    assert "Ya existe una persona registrada con ese documento" not in body
+    ours.refresh_from_db()
+    assert ours.document_number == valid_dni(9104)
+    assert DisclosureLogEntry.objects.filter(person=registered_elsewhere, event="lookup").exists()
+
+
+def test_the_model_refuses_a_taken_document_on_the_document_without_saying_it_is_taken(db):
+    from django.core.exceptions import ValidationError
+
+    PersonFactory(document_number=valid_dni(9105))
+    twin = PersonFactory.build(document_number=valid_dni(9105))
+    with pytest.raises(ValidationError) as caught:
+        twin.full_clean()
+    assert caught.value.message_dict == {"document_number": [REFUSED]}
 
 
 # --- Likely duplicates in the caseload ------------------------------------------------------------

@@ -8,13 +8,15 @@
 - A DNI/NIE and a birth date (dd/mm/aaaa) match exactly.
 - Nothing outside the caseload is ever listed, and nothing but the basic sheet is ever
   matched: a word that only appears in a hidden category finds nobody.
-- Outside the caseload, an exact DNI/NIE + birth date answers only "Esta persona ya
-  consta en el sistema", and that answer is written to the disclosure log.
+- Nothing is said about anyone outside the caseload, not even for an exact DNI/NIE + birth
+  date: "esta persona ya consta en el sistema" is answered at registration and at the start of
+  a referral only (``cases.search.check_identity``); the search says where to go instead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -346,31 +348,50 @@ def elsewhere(employment_office):
     return person
 
 
-def test_exact_document_and_birth_date_outside_the_caseload_says_only_that_the_person_exists(
+def test_an_exact_document_and_birth_date_outside_the_caseload_answers_as_for_nobody(
     client_for,
     social_worker,
     elsewhere,
 ):
-    response = search(client_for(social_worker), f"{valid_dni(777)} 14/03/1985")
-    body = response.content.decode()
-    assert response.status_code == 200
-    assert names(response) == []
-    assert "Esta persona ya consta en el sistema" in body
-    for secret in (
-        "Eustaquio",
-        "Valdemoro",
-        "Quesada",
-        "Calle Secreta",
-        "699111222",
-        f"/personas/{elsewhere.pk}/",
-    ):
-        assert secret not in body
-    line = DisclosureLogEntry.objects.get(person=elsewhere)
-    assert (line.event, line.user_id, line.basis) == (
-        DisclosureLogEntry.Event.LOOKUP,
-        social_worker.pk,
-        "lookup:search",
+    """The page is the page of a search for a document nobody has (the typed query aside); it
+    says that the search looks only at the caseload and that registration checks the whole
+    system. Nothing is disclosed, so nothing is logged."""
+    client = client_for(social_worker)
+    bodies = []
+    for document in (valid_dni(777), valid_dni(779)):  # the person's, and nobody's
+        response = search(client, f"{document} 14/03/1985")
+        assert response.status_code == 200
+        assert names(response) == []
+        body = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+        bodies.append(body.replace(document, "<doc>"))
+    assert bodies[0] == bodies[1]
+    assert "Esta persona ya consta en el sistema" not in bodies[0]
+    assert "vincular" not in bodies[0]
+    assert (
+        "La búsqueda no mira fuera de sus casos. Si va a atender a esta persona, dela de alta"
+        in bodies[0]
     )
+    assert not DisclosureLogEntry.objects.exists()
+
+
+def test_the_ya_consta_answer_serves_registration_and_the_start_of_a_referral_only(
+    social_worker, elsewhere
+):
+    from cases.search import check_identity
+    from ris.accounts.viewer import Viewer
+
+    viewer = Viewer.from_membership(social_worker.memberships.get())
+    for context in ("registration", "referral"):
+        found = check_identity(
+            viewer=viewer, document=valid_dni(777), birth_date=BORN, context=context
+        )
+        assert found.elsewhere_id == elsewhere.pk
+    with pytest.raises(ValueError):
+        check_identity(viewer=viewer, document=valid_dni(777), birth_date=BORN, context="search")
+    assert sorted(DisclosureLogEntry.objects.values_list("basis", flat=True)) == [
+        "lookup:referral",
+        "lookup:registration",
+    ]
 
 
 @pytest.mark.parametrize(

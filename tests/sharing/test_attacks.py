@@ -298,7 +298,16 @@ def test_the_ya_consta_answer_says_that_the_person_exists_and_nothing_else(
     answers, links = [], []
     for person in (first, second):
         date = person.birth_date.strftime("%d/%m/%Y")
-        answer = client.get(SEARCH, {"q": f"{person.document_number} {date}"})
+        # at registration (the search page answers only within the caseload)
+        answer = client.post(
+            "/espacio/personas/nueva/",
+            {
+                "first_name": "Nombre", "last_name_1": "Apellido", "last_name_2": "",
+                "document_type": "dni", "document_number": person.document_number,
+                "no_document_reason": "", "birth_date": date, "sex": "F", "nationality": "ES",
+                "address_line": "Calle Nueva 1", "postal_code": "47001", "phone": "", "email": "",
+            },
+        )
         assert answer.status_code == 200
         assert "Esta persona ya consta en el sistema" in answer.content.decode()
         answers.append(normalised(answer, person))
@@ -326,7 +335,7 @@ def test_the_ya_consta_answer_says_that_the_person_exists_and_nothing_else(
         ("lookup", "ficha_basica", "indicator")
     }
     assert sorted(lines.values_list("basis", flat=True)) == sorted(
-        ["lookup:search", "lookup:referral"] * 2
+        ["lookup:registration", "lookup:referral"] * 2
     )
 
 

@@ -63,6 +63,11 @@ def json_pairs(data: dict) -> dict[tuple[str, str], dict]:
     return {(c["code"], c["owner_service"]): c for c in data["categories"]}
 
 
+#: benefit categories: at indicator level the page shows only the benefits map's sí/no line
+BENEFIT_PAIRS = {("rentas_minimas", "social"), ("prestaciones_estatales", "employment")}
+BENEFIT_INDICATOR_LINE = "Sin detalle: solo puede saber si percibe alguna hoy."
+
+
 def html_sections(body: str) -> dict[tuple[str, str], dict]:
     return {
         (m["code"], m["source"]): {"level": m["level"], "body": m["body"]}
@@ -120,7 +125,13 @@ def test_record_endpoint_and_page_follow_the_rules(endpoint_case, make_world, or
                 continue
             if set(got) - INDICATOR_KEYS:
                 problems.append(f"{name}: an indicator carries {sorted(set(got) - INDICATOR_KEYS)}")
-            if section is None or section["level"] != oracle.INDICATOR:
+            if pair in BENEFIT_PAIRS:
+                # the page answers a benefit indicator with the benefits map's sí/no line alone
+                if section is not None:
+                    problems.append(f"{name}: an indicator benefit must be the map's line, not a section")
+                elif BENEFIT_INDICATOR_LINE not in html:
+                    problems.append(f"{name}: the benefits map's sí/no line is missing")
+            elif section is None or section["level"] != oracle.INDICATOR:
                 problems.append(f"{name}: expected an indicator section in the page")
             elif indicator_sentence(oracle, *pair) not in section["body"]:
                 problems.append(f"{name}: the indicator sentence is missing from the page")
@@ -234,8 +245,9 @@ INDICATOR_CASES = [
     ("orientador", "consent_org", "salud", "social"),
     ("orientador", "consent_org", "situacion_familiar", "social"),
     ("tecnico_entidad", "consent_org", "motivacion", "social"),  # outside the agreement
-    ("trabajadora_social", "consent_org", "prestaciones_estatales", "employment"),
 ]
+# (the benefits map's indicator, "percibe prestación: sí/no", is specified in
+# tests/cases/test_record_page.py: it says whether a benefit is in force, not whether data exist)
 
 
 @pytest.mark.parametrize(
