@@ -7,7 +7,7 @@ from consent import views as consent_views
 from diagnostics import views as diagnostics_views
 from sharing import views as sharing_views
 
-from . import record_views, views
+from . import household_views, record_views, views
 
 app_name = "workspace"
 
@@ -35,6 +35,17 @@ urlpatterns = [
          name="referral_summary_pdf"),
     path("personas/<int:person_id>/itinerarios/<int:plan_id>/itinerario.pdf", record_views.joint_plan_pdf,
          name="joint_plan_pdf"),
+    # household (cases.household_views): composition and economy, edited by social services
+    path("personas/<int:person_id>/unidad-convivencia/", household_views.household_composition,
+         name="household_composition"),
+    path("personas/<int:person_id>/unidad-convivencia/nueva/", household_views.household_create,
+         name="household_create"),
+    path("personas/<int:person_id>/unidad-convivencia/alta/", household_views.household_member_add,
+         name="household_member_add"),
+    path("personas/<int:person_id>/unidad-convivencia/baja/", household_views.household_member_end,
+         name="household_member_end"),
+    path("personas/<int:person_id>/unidad-convivencia/economia/", household_views.household_economy,
+         name="household_economy"),
     # consent
     path("personas/<int:person_id>/consentimientos/nuevo/", consent_views.consent_create, name="consent_create"),
     path("personas/<int:person_id>/consentimientos/<int:consent_id>/justificante/",
