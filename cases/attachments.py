@@ -24,7 +24,7 @@ from sharing.categories import BY_CODE, COMMON, SPECIAL
 from sharing.disclosure import LogLine, disclosure_log_append
 from sharing.models import DisclosureLogEntry
 from sharing.policy import FULL, decide
-from sharing.record import visible_person
+from sharing.record import entry_is_own, visible_person
 
 from .models import Attachment
 
@@ -75,15 +75,18 @@ def attachment_for_download(*, viewer: Viewer, person_id: int, attachment_id: in
     facts = visible_person(viewer=viewer, person_id=person_id, purpose=purpose, channel=channel,
                            request_id=request_id)
     attachment = (
-        Attachment.objects.filter(pk=attachment_id, person_id=person_id).exclude(file="").first()
+        Attachment.objects.filter(pk=attachment_id, person_id=person_id).exclude(file="")
+        .select_related("recorded_by_org").first()
     )
     if attachment is None:
         raise Http404
-    decision = decide(facts, attachment.category, attachment.recorded_by_service)
     own = attachment.recorded_by_service in (COMMON, viewer.service)
-    if decision.level != FULL or (attachment.restricted and not own):
+    # another organisation of the viewer's kind of service: its document needs a basis too
+    foreign = own and facts.attends and not entry_is_own(viewer, attachment)
+    decision = decide(facts, attachment.category, attachment.recorded_by_service, foreign=foreign)
+    if decision.level != FULL or (attachment.restricted and not (own and not foreign)):
         raise Http404
-    cross = not own
+    cross = not own or foreign
     special = BY_CODE[attachment.category].sensitivity == SPECIAL
     if cross or special or not facts.attends:
         event = (

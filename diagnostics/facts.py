@@ -172,6 +172,11 @@ def load_facts_many(
                 receives = person_id in minimum_income
         agreement_categories = None
         if viewer.service == ServiceKind.THIRD_SECTOR:
+            if not agreements.get(viewer.organisation_id):
+                # no agreement in force: the entity attends nobody in RIS (``load_facts``)
+                out.append(Facts(viewer=viewer, person_id=person_id, purpose=purpose, moment=moment,
+                                 attends=False))
+                continue
             agreed: set[str] = set()
             for categories, purposes in agreements.get(viewer.organisation_id, ()):
                 if purpose in purposes:

@@ -47,14 +47,16 @@ from sharing.categories import (
     THIRD_SECTOR,
 )
 from sharing.disclosure import LogLine, disclosure_log_append
+from sharing.models import DisclosureLogEntry
 from sharing.policy import FULL, HIDDEN, INDICATOR, Facts, decide, source_services
 from sharing.record import (
     CategoryView,
     RecordView,
-    assemble_record,
     _entry_json,
+    assemble_record,
     category_log_line,
     section_rows,
+    split_foreign_entries,
     visible_person,
 )
 
@@ -198,6 +200,9 @@ def merge_diagnostics(
         own = pair[1] in (COMMON, viewer.service)
         if decision.level == HIDDEN or not (rows or (own and pair in keep)):
             continue
+        foreign_basis, foreign_withheld = "", False
+        if own and facts.attends:  # another organisation's assessments need a basis of their own
+            rows, foreign_basis, foreign_withheld = split_foreign_entries(facts, decision, rows)
         open_rows = [r for r in rows if own or not r.restricted]
         if existing is not None:
             earlier = existing.entries if existing.level == FULL else []
@@ -218,7 +223,8 @@ def merge_diagnostics(
             level=level,
             basis=decision.basis,
             sensitivity=meta.sensitivity,
-            restricted_information=earlier_restricted or len(open_rows) < len(rows),
+            restricted_information=earlier_restricted or len(open_rows) < len(rows) or foreign_withheld,
+            foreign_basis=foreign_basis or (existing.foreign_basis if existing is not None else ""),
         )
         if level == FULL:
             view.entries = [*(_entry(r) for r in open_rows), *earlier]
@@ -228,6 +234,11 @@ def merge_diagnostics(
             line = category_log_line(facts, view, channel=channel, request_id=request_id)
             if line is not None:
                 lines.append(line)
+        if foreign_basis and level == FULL and not (existing is not None and existing.foreign_basis):
+            lines.append(LogLine(event=DisclosureLogEntry.Event.DISCLOSURE, channel=channel,
+                                 user_id=viewer.user_id, organisation_id=viewer.organisation_id,
+                                 role=viewer.role, person_id=facts.person_id, purpose=facts.purpose,
+                                 request_id=request_id, category=pair[0], level=level, basis=foreign_basis))
     if not merged:
         return record
     if log is None:

@@ -22,9 +22,10 @@ from django.utils import timezone
 from cases.catalogue import field_catalogue
 from cases.merge import merged_ids
 from cases.models import HouseholdMember, ServiceEntry
+from ris.accounts.models import Organisation
 
 from .categories import BY_CODE, COMMON
-from .policy import FULL, Facts, decide_all
+from .policy import FULL, Facts, decide, decide_all, is_own_entry
 
 
 def _pair_for_field(category: str, event_source: str) -> tuple[str, str]:
@@ -63,7 +64,48 @@ def _restricted_objects(events: list[LogEntry], facts: Facts) -> set[tuple[int, 
             for pk in model.objects.filter(pk__in=pks, restricted=False).values_list("pk", flat=True)
         }
         restricted.update((content_type_id, str(pk)) for pk in pks if str(pk) not in open_rows)
-    return restricted
+    return restricted | _foreign_objects(events, facts)
+
+
+def _foreign_objects(events: list[LogEntry], facts: Facts) -> set[tuple[int, str]]:
+    """(content type, pk) of entries of the viewer's own kind of service recorded by an
+    organisation whose data is not the viewer's own (``policy.is_own_entry``), which the viewer
+    has no basis of their own to read (``decide(..., foreign=True)``). A row deleted since is
+    judged by the organisation its events carry. One query per model involved."""
+    viewer = facts.viewer
+    if not facts.attends:
+        return set()
+    by_model: dict[type, list[LogEntry]] = defaultdict(list)
+    for event in events:
+        model = event.content_type.model_class()
+        if model and issubclass(model, ServiceEntry) and event.additional_data.get("source") == viewer.service:
+            by_model[model].append(event)
+    if not by_model:
+        return set()
+    communities = dict(Organisation.objects.values_list("pk", "community_id"))
+    allowed: dict[str, bool] = {}
+    skipped: set[tuple[int, str]] = set()
+    for model, model_events in by_model.items():
+        rows = {
+            str(pk): (org, restricted)
+            for pk, org, restricted in model.objects.filter(
+                pk__in={e.object_pk for e in model_events}
+            ).values_list("pk", "recorded_by_org_id", "restricted")
+        }
+        for event in model_events:
+            org, restricted = rows.get(
+                str(event.object_pk), (event.additional_data.get("organisation"), False)
+            )
+            if org is None or is_own_entry(viewer, organisation_id=org, community_code=communities.get(org)):
+                continue
+            category = event.additional_data.get("category")
+            if category not in allowed:
+                allowed[category] = category in BY_CODE and decide(
+                    facts, category, viewer.service, foreign=True
+                ).level == FULL
+            if restricted or not allowed[category]:
+                skipped.add((event.content_type_id, str(event.object_pk)))
+    return skipped
 
 
 def _day_start(day: dt.date) -> dt.datetime:

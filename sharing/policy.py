@@ -25,7 +25,7 @@ from consent.purposes import PURPOSE_CODES, Purpose
 from ris.accounts.models import Role, ServiceKind
 from ris.accounts.viewer import Viewer
 
-from .categories import BY_CODE, CATEGORIES, COMMON, CRIMINAL, SPECIAL
+from .categories import BY_CODE, CATEGORIES, COMMON, CRIMINAL, SPECIAL, THIRD_SECTOR
 from .models import BreakGlassAccess, Level, SharingAgreement, VisibilityRule
 
 FULL, INDICATOR, HIDDEN = Level.FULL.value, Level.INDICATOR.value, Level.HIDDEN.value
@@ -138,8 +138,29 @@ def source_services(category: str) -> tuple[str, ...]:
     return SERVICES if owner == COMMON else (owner,)
 
 
-def decide(facts: Facts, category: str, source_service: str) -> Decision:
-    """The level of one (category, recording service) pair, and the basis that allows it."""
+def is_own_entry(viewer: Viewer, *, organisation_id: int, community_code: str | None) -> bool:
+    """Whether an entry recorded by the viewer's kind of service is the viewer's own data.
+
+    An organisation's own entries always are. A public service shares its entries with the
+    other centres of the same service in the same autonomous community: one regional system
+    (its social services, or its public employment service), where the origin block of a
+    restricted entry does not apply either (it holds against other services). Centres of
+    another community belong to another system, and third-sector entities are separate
+    controllers: another entity's carpeta social is never an NGO's own data. Those entries
+    need a basis like another service's data (``decide(..., foreign=True)``)."""
+    if organisation_id == viewer.organisation_id:
+        return True
+    if viewer.service == THIRD_SECTOR:
+        return False
+    return community_code is not None and community_code == viewer.community_code
+
+
+def decide(facts: Facts, category: str, source_service: str, *, foreign: bool = False) -> Decision:
+    """The level of one (category, recording service) pair, and the basis that allows it.
+
+    ``foreign``: entries of the viewer's own kind of service recorded by an organisation
+    whose data is not the viewer's own (``is_own_entry``), which need a basis like
+    another service's data."""
     viewer = facts.viewer
     meta = BY_CODE[category]
     if not facts.visible or facts.purpose not in PURPOSE_CODES or facts.purpose == Purpose.EVALUATION:
@@ -154,7 +175,7 @@ def decide(facts: Facts, category: str, source_service: str) -> Decision:
         return Decision(category, source_service, cap, basis=f"break_glass:{facts.break_glass_id}",
                         reason=_reason_for_cap(cap))
 
-    if source_service in (COMMON, viewer.service):
+    if source_service == COMMON or (source_service == viewer.service and not foreign):
         return Decision(category, source_service, cap, basis="own_service", reason=_reason_for_cap(cap))
 
     level, basis, reason = _cross_service_basis(facts, category, source_service)
@@ -330,6 +351,8 @@ def load_facts(*, viewer: Viewer, person_id: int, purpose: str, moment: dt.datet
             "consent_only": LegalBasis.Mode.CONSENT_ONLY.value, "granted": MinimumIncome.Status.GRANTED.value,
         })
         attends, rules, consent_rows, basis_rows, objections, receives_minimum_income, agreements = cursor.fetchone()
+    if viewer.service == ServiceKind.THIRD_SECTOR and not agreements:
+        attends = False  # an entity works in RIS only under an agreement in force: without one, nobody
     if not attends:
         break_glass_id = active_break_glass_id(viewer=viewer, person_id=person_id, moment=moment)
         if break_glass_id is None:

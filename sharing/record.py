@@ -33,13 +33,24 @@ from cases.models import (
     ServiceEntry,
 )
 from ris.accounts.models import Organisation, ServiceKind, User
-from ris.reference.models import EducationLevel, Municipality
 from ris.accounts.viewer import Viewer
+from ris.reference.models import EducationLevel, Municipality
 
 from .categories import BY_CODE, COMMON, SPECIAL
 from .disclosure import LogLine, disclosure_log_append
 from .models import DisclosureLogEntry
-from .policy import FULL, HIDDEN, INDICATOR, Decision, Facts, Reason, decide_all, load_facts
+from .policy import (
+    FULL,
+    HIDDEN,
+    INDICATOR,
+    Decision,
+    Facts,
+    Reason,
+    decide,
+    decide_all,
+    is_own_entry,
+    load_facts,
+)
 
 CATEGORY_MODELS: dict[str, list[type[ServiceEntry]]] = defaultdict(list)
 for _model in SECTION_MODELS:
@@ -59,6 +70,9 @@ class CategoryView:
     sensitivity: str
     entries: list[dict] = field(default_factory=list)
     restricted_information: bool = False
+    #: the basis on which entries of another organisation of the viewer's kind of service are
+    #: shown (``policy.is_own_entry``): they are a disclosure like another service's data
+    foreign_basis: str = ""
 
     @property
     def source_label(self) -> str:
@@ -474,6 +488,9 @@ def assemble_record(
         level = decision.level
         rows = entries.get((decision.category, decision.source_service), [])
         own = decision.source_service in (COMMON, viewer.service)
+        foreign_basis, foreign_withheld = "", False
+        if own and facts.attends and decision.level != HIDDEN:
+            rows, foreign_basis, foreign_withheld = split_foreign_entries(facts, decision, rows)
         restricted = [r for r in rows if isinstance(r, ServiceEntry) and r.restricted and not own]
         open_rows = [r for r in rows if not (isinstance(r, ServiceEntry) and r.restricted and not own)]
         if level == FULL and rows and not open_rows:
@@ -487,7 +504,8 @@ def assemble_record(
             continue
         view = CategoryView(
             code=decision.category, label=meta.label, source_service=decision.source_service, level=level,
-            basis=decision.basis, sensitivity=meta.sensitivity, restricted_information=bool(restricted),
+            basis=decision.basis, sensitivity=meta.sensitivity,
+            restricted_information=bool(restricted) or foreign_withheld, foreign_basis=foreign_basis,
         )
         if level == FULL:
             view.entries = [
@@ -498,6 +516,38 @@ def assemble_record(
     record = RecordView(person=sheet, categories=categories, not_visible=not_visible,
                         break_glass=not facts.attends)
     return record, _log_lines(facts, categories, decisions, channel, request_id), extra_rows
+
+
+def entry_is_own(viewer: Viewer, row) -> bool:
+    """``policy.is_own_entry`` for a row of ``section_rows`` (its organisation is loaded with it);
+    rows that are not entries of an organisation (the household) are the service's own."""
+    if not isinstance(row, ServiceEntry):
+        return True
+    organisation = row.recorded_by_org
+    return is_own_entry(viewer, organisation_id=organisation.pk, community_code=organisation.community_id)
+
+
+def split_foreign_entries(facts: Facts, decision: Decision, rows: list) -> tuple[list, str, bool]:
+    """The rows of an own-service (category, service) pair that the viewer may read: their own,
+    and another organisation's only on a basis of their own (``decide(..., foreign=True)``: a
+    consent or a legal basis, as for another service's data) and never when restricted.
+
+    Returns (rows kept, basis of the other organisations' rows shown or "", whether some rows
+    were kept back although the viewer may know they exist (indicator level))."""
+    kept, foreign = [], None
+    basis, withheld = "", False
+    for row in rows:
+        if entry_is_own(facts.viewer, row):
+            kept.append(row)
+            continue
+        if foreign is None:
+            foreign = decide(facts, decision.category, decision.source_service, foreign=True)
+        if foreign.level == FULL and not row.restricted:
+            kept.append(row)
+            basis = foreign.basis
+        elif foreign.level != HIDDEN:
+            withheld = True
+    return kept, basis, withheld
 
 
 def _reason_text(reason: str):
@@ -534,6 +584,12 @@ def _log_lines(facts: Facts, categories: list[CategoryView], decisions: list[Dec
     viewer = facts.viewer
     lines = [line for view in categories
              if (line := category_log_line(facts, view, channel=channel, request_id=request_id)) is not None]
+    # another organisation's entries of the viewer's own kind of service, shown on their own basis
+    lines += [LogLine(event=DisclosureLogEntry.Event.DISCLOSURE, channel=channel, user_id=viewer.user_id,
+                      organisation_id=viewer.organisation_id, role=viewer.role, person_id=facts.person_id,
+                      purpose=facts.purpose, request_id=request_id, category=view.code, level=view.level,
+                      basis=view.foreign_basis)
+              for view in categories if view.foreign_basis and view.level == FULL]
     for decision in decisions:
         if decision.level == HIDDEN and decision.reason in (
             Reason.NO_BASIS, Reason.DENIED_BY_CONSENT, Reason.OBJECTION,

@@ -29,11 +29,14 @@ ends: give it ``serialized_rollback=True`` so that the tests after it still find
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from consent.purposes import Purpose
 from ris.accounts.models import Organisation, Role, ServiceKind, User
 from ris.reference.models import Municipality
 
@@ -71,12 +74,30 @@ def employment_office(db) -> Organisation:
 
 @pytest.fixture
 def ngo(db) -> Organisation:
-    return OrganisationFactory(
+    """An entity of the Third Sector working in RIS under an agreement in force: an entity
+    without one attends nobody (``sharing.policy.load_facts``). The agreement grants no
+    category of other services, so what the entity sees of them is what the matrix and
+    the consents give, capped at indicator; tests that need more add an agreement."""
+    from sharing.models import SharingAgreement
+
+    organisation = OrganisationFactory(
         name="Fundación Inserta Valladolid",
         code="fundacion-inserta-valladolid",
         kind=ServiceKind.THIRD_SECTOR,
         municipality=Municipality.objects.get(code=VALLADOLID),
     )
+    today = timezone.localdate()
+    SharingAgreement.objects.create(
+        organisation=organisation,
+        title="Convenio marco de participación en RIS",
+        community_id=organisation.community_id,
+        categories=[],
+        purposes=[code for code, _label in Purpose.choices],
+        valid_from=today - dt.timedelta(days=365),
+        valid_until=today + dt.timedelta(days=365),
+        processing_terms="Encargo de tratamiento conforme al art. 28 RGPD",
+    )
+    return organisation
 
 
 @pytest.fixture

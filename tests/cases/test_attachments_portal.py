@@ -266,7 +266,8 @@ def test_for_a_person_the_ngo_does_not_attend_the_upload_is_a_404_like_a_missing
     assert Attachment.objects.count() == 1
 
 
-def test_without_an_agreement_in_force_the_ngo_attaches_nothing(client_for, ngo_technician, person):
+def test_without_an_agreement_in_force_the_ngo_attaches_nothing(client_for, ngo_technician, ngo, person):
+    SharingAgreement.objects.filter(organisation=ngo).delete()
     client = client_for(ngo_technician)
     missing = person.pk + 1000
     assert_same_404(client.get(upload_url(person.pk)), client.get(upload_url(missing)))

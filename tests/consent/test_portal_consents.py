@@ -428,6 +428,7 @@ def test_without_an_agreement_in_force_the_portal_records_and_revokes_nothing(
     social_worker,
     social_services_centre,
 ):
+    SharingAgreement.objects.filter(organisation=ngo).delete()
     if state == "expired":
         SharingAgreement.objects.filter(pk=agreement(ngo).pk).update(
             valid_from=timezone.localdate() - dt.timedelta(days=400),

@@ -345,8 +345,14 @@ def other_service(service: str) -> str:
 # --- The oracle ----------------------------------------------------------------------------------
 
 
-def attends(state: State) -> bool:
-    """(1) Caseload: the viewer's organisation has an open enrolment for the person."""
+def attends(state: State, profile: Profile | None = None) -> bool:
+    """(1) Caseload: the viewer's organisation has an open enrolment for the person; and a
+    third-sector entity works in RIS only under an agreement in force (whatever its purposes):
+    without one it attends nobody."""
+    if profile is not None and profile.service == THIRD_SECTOR and not any(
+        spec.owner == "viewer" and spec.period == "active" for spec in state.agreements
+    ):
+        return False
     return state.attended and not state.enrolment_closed
 
 
@@ -354,12 +360,12 @@ def break_glass_open(profile: Profile, state: State) -> bool:
     """A social worker's own active emergency access to a person their organisation does not
     attend."""
     return (
-        not attends(state) and state.break_glass == "active" and profile.role == Role.SOCIAL_WORKER
+        not attends(state, profile) and state.break_glass == "active" and profile.role == Role.SOCIAL_WORKER
     )
 
 
 def may_know_person(profile: Profile, state: State) -> bool:
-    return attends(state) or break_glass_open(profile, state)
+    return attends(state, profile) or break_glass_open(profile, state)
 
 
 def matrix_cap(profile: Profile, state: State, category: str) -> str:
@@ -441,7 +447,7 @@ def expected_level(
     if state.purpose == Purpose.EVALUATION:  # evaluation works on aggregates, never on a person
         return HIDDEN
     cap = matrix_cap(profile, state, category)
-    if not attends(state):
+    if not attends(state, profile):
         if not break_glass_open(profile, state):
             return HIDDEN
         if category in SPECIAL_OR_CRIMINAL:
@@ -475,7 +481,7 @@ def expected_level(
 
 def expected_basis_kinds(profile: Profile, state: State, category: str, source: str) -> str:
     """own_service | break_glass | cross (consent or legal basis)."""
-    if not attends(state):
+    if not attends(state, profile):
         return "break_glass"
     return "own_service" if is_own(profile, source) else "cross"
 
@@ -512,7 +518,7 @@ def facts_for(profile: Profile, state: State):
 
     viewer = pure_viewer(profile)
     moment = timezone.now()
-    if not attends(state):
+    if not attends(state, profile):
         # The viewer's own unexpired emergency access is a fact; a colleague's or an expired one
         # is not.
         bg = BREAK_GLASS_ID if state.break_glass == "active" else None
@@ -861,6 +867,10 @@ def build_world(profile: Profile, state: State, *, skip: tuple[tuple[str, str], 
     org = make_org(profile.service, "Organización de la persona usuaria")
     other_org = make_org(profile.service, "Otra organización del mismo tipo")
     recorders = {s: make_org(s, f"Registradora {s}") for s in SERVICES}
+    if profile.service == THIRD_SECTOR:
+        # an entity's own carpeta social is what it records itself: another entity's is another
+        # controller's data (``sharing.policy.is_own_entry``, tested in test_own_organisation.py)
+        recorders[THIRD_SECTOR] = org
     user, membership = make_user(org, profile.role)
     colleague, _ = make_user(org, profile.role)
     recorder_user, _ = make_user(recorders[SOCIAL], Role.SOCIAL_WORKER)

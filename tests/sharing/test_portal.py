@@ -87,6 +87,7 @@ def test_the_portal_lists_the_persons_attended_under_an_agreement(
 def test_without_an_agreement_in_force_the_portal_lists_nobody(
     state, client_for, ngo_technician, ngo, attended_by_ngo
 ):
+    SharingAgreement.objects.filter(organisation=ngo).delete()
     if state == "expired":
         SharingAgreement.objects.create(
             organisation=ngo,
@@ -220,9 +221,40 @@ def test_recording_for_a_person_not_attended_is_a_404(
 
 @pytest.mark.parametrize("url", [intervention_url, child_poverty_url])
 def test_recording_without_an_agreement_in_force_is_a_404(
-    url, client_for, ngo_technician, attended_by_ngo
+    url, client_for, ngo_technician, ngo, attended_by_ngo
 ):
+    SharingAgreement.objects.filter(organisation=ngo).delete()
     assert client_for(ngo_technician).get(url(attended_by_ngo)).status_code == 404
+
+
+@pytest.mark.parametrize("state", ["none", "expired"])
+def test_without_an_agreement_in_force_nothing_of_a_person_can_be_read(
+    state, client_for, ngo_technician, ngo, attended_by_ngo
+):
+    """The record, the printed social report and the API answer exactly as for a person that
+    does not exist: the entity attends nobody until an agreement is in force again."""
+    make_section_entry(
+        SocialFolderIntervention, person=attended_by_ngo, organisation=ngo,
+        description="Acompañamiento a la cita del banco de alimentos",
+    )
+    client = client_for(ngo_technician)
+    paths = (
+        "/portal/personas/{}/",
+        "/portal/personas/{}/informe-social.pdf",
+        "/api/v1/persons/{}/record/?purpose=seguimiento",
+    )
+    before = [client.get(path.format(attended_by_ngo.pk)) for path in paths]
+    assert [r.status_code for r in before] == [200, 200, 200]
+    SharingAgreement.objects.filter(organisation=ngo).update(
+        valid_until=timezone.localdate() - dt.timedelta(days=1)
+    )
+    if state == "none":
+        SharingAgreement.objects.filter(organisation=ngo).delete()
+    missing = attended_by_ngo.pk + 100_000
+    for path in paths:
+        response = client.get(path.format(attended_by_ngo.pk))
+        assert response.status_code == 404, path
+        assert response.content == client.get(path.format(missing)).content, path
 
 
 # --- What the NGO sees of the rest ----------------------------------------------------------------

@@ -198,7 +198,7 @@ def test_the_record_runs_in_a_constant_number_of_queries(
     add_section_entries(world, small, 1)
 
     big = oracle.make_person()
-    if oracle.attends(state):
+    if oracle.attends(state, profile):
         enrolment_open(organisation=world.orgs["viewer"], person=big, origin="registration")
     else:
         now = timezone.now()
