@@ -157,12 +157,21 @@ class ExternalCounts:
 
 
 def external_counts(
-    *, user_id: int | None, organisation_id: int, reviews: bool = False
+    *,
+    user_id: int | None,
+    organisation_id: int,
+    reviews: bool = False,
+    whole_organisation: bool = False,
 ) -> ExternalCounts:
-    """Alerts and referrals (and, for coordinators, overdue plan reviews): a query each at most."""
+    """Alerts and referrals (and, for coordinators, overdue plan reviews), each in a constant
+    number of queries. Alerts: the user's and the organisation's queue, or with
+    ``whole_organisation`` every alert of the organisation (the coordinator's view by worker)."""
     found = ExternalCounts()
     if (alerts := _optional_open_alert_counts()) is not None:
-        found.open_alerts = external_count(alerts(user_id=user_id, organisation_id=organisation_id))
+        scope = {"whole_organisation": True} if whole_organisation else {}
+        found.open_alerts = external_count(
+            alerts(user_id=user_id, organisation_id=organisation_id, **scope)
+        )
     if (referrals := _optional_pending_referrals()) is not None:
         found.pending_referrals = external_count(referrals(organisation_id=organisation_id))
     if reviews and (overdue := _optional_overdue_plan_reviews()) is not None:
@@ -402,7 +411,9 @@ def coordinator_summary(*, organisation_id: int, user_id: int | None = None) -> 
         workers_by_id[professional_id].persons = n
     unassigned = WorkerLoad(None, "", persons=totals["n"] - sum(per_professional.values()))
 
-    external = external_counts(user_id=user_id, organisation_id=organisation_id, reviews=True)
+    external = external_counts(
+        user_id=user_id, organisation_id=organisation_id, reviews=True, whole_organisation=True
+    )
     mentioned: set[int] = set()
     for count in (external.open_alerts, external.pending_referrals, external.overdue_reviews):
         mentioned |= set(count.by_person or ()) if count is not None else set()

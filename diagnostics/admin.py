@@ -329,10 +329,12 @@ class AlertRuleAdmin(RISModelAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(ViewOnlyPermissions, RISModelAdmin):
-    list_display = ("rule", "person_id", "state", "created_at", "acknowledged_at", "resolved_at")
+    list_display = ("rule", "person_id", "state", "created_at", "resolved_at")
     list_filter = ("state", "rule")
     list_select_related = ("rule",)
     search_fields = ("=person__id", "rule__code")
+    # "seen" is each delivery's; acknowledged_* keep who saw an alert before it was (no note:
+    # the resolution note is for the organisation that wrote it)
     fields = (
         "rule",
         "person",
@@ -342,13 +344,14 @@ class AlertAdmin(ViewOnlyPermissions, RISModelAdmin):
         "acknowledged_by",
         "resolved_at",
         "resolved_by",
+        "resolved_by_organisation",
     )
 
 
 @admin.register(AlertDelivery)
 class AlertDeliveryAdmin(ViewOnlyPermissions, RISModelAdmin):
-    list_display = ("alert", "organisation", "recipient", "delivered_at")
+    list_display = ("alert", "organisation", "recipient", "delivered_at", "seen_at")
     list_filter = ("organisation__kind",)
     list_select_related = ("alert__rule", "organisation", "recipient")
     search_fields = ("organisation__name", "recipient__username")
-    fields = ("alert", "organisation", "recipient", "delivered_at")
+    fields = ("alert", "organisation", "recipient", "delivered_at", "seen_at", "seen_by")

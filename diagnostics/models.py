@@ -411,6 +411,12 @@ class AlertRule(models.Model):
 
 
 class AlertState(models.TextChoices):
+    """Whether the situation has been dealt with: shared by every organisation that received it.
+
+    ``acknowledged`` is no longer written: "seen" belongs to each organisation's delivery
+    (``AlertDelivery.seen_at``). Rows that still carry it (acknowledged before that) are
+    unresolved, exactly like ``open``."""
+
     OPEN = "open", _("Abierta")
     ACKNOWLEDGED = "acknowledged", _("Vista")
     RESOLVED = "resolved", _("Resuelta")
@@ -420,7 +426,13 @@ UNRESOLVED = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
 
 
 class Alert(models.Model):
-    """A rule fired for a person. At most one unresolved alert per rule and person."""
+    """A rule fired for a person. At most one unresolved alert per rule and person.
+
+    Resolving it is shared: the situation was dealt with, for every organisation that received
+    it. The note is the resolving organisation's own text (``resolved_by_organisation``): only
+    its members read it; the automatic resolution's fixed note is read by all (decision 0007).
+    ``acknowledged_at``/``acknowledged_by`` keep who saw the alert before "seen" became a
+    property of each delivery; nothing writes them any more."""
 
     # indexed by the composite indexes below (rule, person, ...) and (person, state)
     rule = models.ForeignKey(
@@ -460,6 +472,14 @@ class Alert(models.Model):
         verbose_name=_("resuelta por"),
         help_text=_("Vacío en una alerta resuelta: la condición dejó de cumplirse."),
     )
+    resolved_by_organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resuelta por la organización"),
+    )
     resolution_note = models.TextField(_("nota de resolución"), blank=True)
 
     class Meta:
@@ -494,10 +514,11 @@ class Alert(models.Model):
 class AlertDelivery(models.Model):
     """What one organisation (its reference professional, or its queue) receives of an alert.
 
-    ``text`` was built from the categories the recipient saw in full; ``plain_text`` names
-    only the rule's conclusion (no values); ``levels`` records the level of each category
-    at delivery time, so that a page shows the detailed text only while those levels still
-    hold (decision 0007)."""
+    A personal delivery whose recipient no longer reads alerts there (left, deactivated, another
+    role) is read from the organisation's queue. ``text`` was built from the categories the
+    recipient saw in full; ``plain_text`` names only the rule's conclusion (no values);
+    ``levels`` records the level of each category read at delivery time, so that a page shows
+    the detailed text only while those levels still hold (decision 0007)."""
 
     # indexed by the unique (alert, organisation) and the (organisation, recipient) indexes
     alert = models.ForeignKey(
@@ -527,6 +548,17 @@ class AlertDelivery(models.Model):
     plain_text = models.TextField(_("texto sin valores"))
     levels = models.JSONField(_("niveles al entregar"), default=dict)
     delivered_at = models.DateTimeField(_("entregada"), default=timezone.now)
+    #: "Seen" is the organisation's: any of its readers marking it seen marks it for the
+    #: organisation, never for the others that received the same alert.
+    seen_at = models.DateTimeField(_("vista el"), null=True, blank=True)
+    seen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("vista por"),
+    )
 
     class Meta:
         verbose_name = _("entrega de alerta")

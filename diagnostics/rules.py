@@ -16,7 +16,11 @@ facts before calling it). Categories the recipient sees as an indicator only add
 
 Facts may carry ``_blocked``: pairs (category, recording service) whose entries were
 restricted by the service that recorded them (origin block); other services then get
-at most an indicator of that category, as in the record.
+at most an indicator of that category, as in the record. ``_only_organisations`` limits the
+alert to the organisations it concerns; a rule whose facts concern some organisations part by
+part gives ``RuleDef.narrow``, which keeps what one organisation may hear of and names the
+categories that part reads (``_categories``; the duplication rule reads each plan action under
+its own category, for the plan's participants only). See ``RuleDef.facts_for``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +38,7 @@ from django.utils.translation import gettext_lazy
 
 from cases.models import UnemploymentBenefit
 from ris.accounts.models import Organisation
+from sharing.categories import BY_CODE
 
 from . import coordination_schema as coordination
 from .arope import HOUSEHOLD_CTE, MEMBERS_CTE, MINOR_AGE, born_before, sql_parameters
@@ -92,10 +98,30 @@ class RuleDef:
     #: computes those households once for all such rules that count minors alike
     #: (``household_minor_age``).
     counts_households: bool = False
+    #: What one organisation may hear of an alert's facts (``None``: nothing), for rules whose
+    #: facts concern some organisations only; see ``facts_for``.
+    narrow: Callable[[dict, int], dict | None] | None = None
 
     @property
     def all_defaults(self) -> dict[str, Any]:
         return {**COMMON_DEFAULTS, **self.defaults}
+
+    def facts_for(self, facts: dict, organisation_id: int) -> dict | None:
+        """The facts an organisation that attends the person may hear of, or ``None``.
+
+        ``_only_organisations`` names the only organisations the alert concerns (a referral is
+        shown to its sender and receiver alone); ``narrow`` lets a rule keep, per organisation,
+        the parts of its facts that organisation takes part in (a joint plan's actions reach
+        the plan's participants only)."""
+        only = facts.get("_only_organisations")
+        if only is not None and organisation_id not in only:
+            return None
+        return self.narrow(facts, organisation_id) if self.narrow is not None else facts
+
+    def categories_in(self, facts: dict) -> tuple[str, ...]:
+        """The categories an alert reads: the rule's, or those its facts name (``_categories``)
+        when they vary from one alert to another (a plan action is read under its own category)."""
+        return tuple(facts.get("_categories") or self.categories)
 
     def parameters(self, thresholds: dict | None) -> dict[str, Any]:
         """The defaults overridden by the administrator's thresholds, checked."""
@@ -663,6 +689,33 @@ def _render_no_contact(visible: dict, indicator: frozenset[str], params: dict) -
 # --- 9. The same resource or plan action given by two organisations at once -------------------------
 
 
+#: The category of the basic social services planned in the record (``cases.PlannedService``).
+PLANNED_SERVICES = "servicios_planificados"
+
+
+def _plan_action_category() -> str | None:
+    """The column of a plan action's own data category (``PlanAction.category``), if any."""
+    model = coordination._model("PlanAction")
+    if model is None:
+        return None
+    found = coordination._fields(model).get("category")
+    return found.column if found is not None and not found.is_relation else None
+
+
+def _plan_participants() -> tuple[str, str, str] | None:
+    """(table, plan column, organisation column) of a joint plan's participating organisations."""
+    model = coordination._model("JointPlan")
+    if model is None:
+        return None
+    try:
+        m2m = model._meta.get_field("organisations")
+    except FieldDoesNotExist:
+        return None
+    if not m2m.many_to_many or m2m.related_model._meta.label != "accounts.Organisation":
+        return None
+    return (m2m.remote_field.through._meta.db_table, m2m.m2m_column_name(), m2m.m2m_reverse_name())
+
+
 def _plan_action_rows(ctx: Context) -> str:
     action = coordination.plan_action_schema()
     plan = coordination.joint_plan_schema()
@@ -682,46 +735,108 @@ def _plan_action_rows(ctx: Context) -> str:
     if plan.state:
         conditions.append(f"jp.{_q(plan.state)} = ANY(%(active_plan_states)s::text[])")
     where = " AND ".join(conditions) or "TRUE"
+    category_column = _plan_action_category()
+    category = (
+        f"coalesce(nullif(pa.{_q(category_column)}::text, ''), '{PLANNED_SERVICES}')"
+        if category_column
+        else f"'{PLANNED_SERVICES}'::text"
+    )
     return f"""
     UNION ALL
     SELECT jp.{_q(plan.person)} AS person_id, 'action:' || pa.{_q(action.kind)}::text AS resource,
            pa.{_q(action.kind)}::text AS label, pa.{_q(action.organisation)} AS organisation_id,
-           false AS restricted, ''::text AS recorded_by_service
+           false AS restricted, ''::text AS recorded_by_service, {category} AS category,
+           jp.id::bigint AS plan_id
     FROM {_q(action.table)} pa JOIN {_q(plan.table)} jp ON jp.id = pa.{_q(action.plan)}
     WHERE {where} {ctx.only("jp", _q(plan.person))}"""
 
 
+def _plan_audience() -> str:
+    """SQL (over a ``twice`` row ``t``) for the organisations that may hear of a duplicated plan
+    action: those that take part in every plan the duplicated actions belong to (without the
+    participants' table, the organisations that own the actions). NULL for a resource of the
+    record (planned services), which every organisation attending the person may hear of."""
+    participants = _plan_participants()
+    if participants is None:
+        organisations = "t.owners"
+    else:
+        table, plan_column, organisation_column = (_q(name) for name in participants)
+        organisations = f"""ARRAY(
+            SELECT po.{organisation_column} FROM {table} po WHERE po.{plan_column} = ANY(t.plans)
+            GROUP BY po.{organisation_column}
+            HAVING count(DISTINCT po.{plan_column}) = cardinality(t.plans)
+            ORDER BY po.{organisation_column})"""
+    return f"CASE WHEN cardinality(t.plans) = 0 THEN NULL ELSE to_jsonb({organisations}) END"
+
+
 def _duplicated_resource(params: dict, ctx: Context) -> Built:
+    """The same resource given by two organisations at once: a basic social service planned in
+    the record (category ``servicios_planificados``, heard of by every organisation attending the
+    person), or an action type of a joint plan (read under the action's own category, heard of by
+    the plan's participants only). Each duplicated resource is an item of the facts with the
+    categories it reads and the organisations that may hear of it (``_narrow_duplicated``)."""
     sql = f"""
 WITH given AS (
     SELECT ps.person_id, 'service:' || ps.basic_service_id::text AS resource, bs.label,
-           ps.recorded_by_org_id AS organisation_id, ps.restricted, ps.recorded_by_service
+           ps.recorded_by_org_id AS organisation_id, ps.restricted, ps.recorded_by_service,
+           '{PLANNED_SERVICES}'::text AS category, NULL::bigint AS plan_id
     FROM cases_plannedservice ps JOIN reference_basicsocialservice bs ON bs.code = ps.basic_service_id
     WHERE ps.start_date <= %(today)s::date AND (ps.end_date IS NULL OR ps.end_date >= %(today)s::date)
       {ctx.only("ps")}
     {_plan_action_rows(ctx)}
 ),
 twice AS (
-    SELECT person_id, resource, min(label) AS label, bool_or(restricted) AS restricted,
-           min(recorded_by_service) FILTER (WHERE restricted) AS blocked_by
+    SELECT person_id, resource, min(label) AS label,
+           array_agg(DISTINCT category ORDER BY category) AS categories,
+           array_remove(array_agg(DISTINCT plan_id), NULL) AS plans,
+           array_agg(DISTINCT organisation_id ORDER BY organisation_id) AS owners,
+           bool_or(restricted) AS restricted,
+           min(recorded_by_service) FILTER (WHERE restricted) AS blocked_by,
+           min(category) FILTER (WHERE restricted) AS blocked_category
     FROM given GROUP BY person_id, resource
     HAVING count(DISTINCT organisation_id) >= %(min_organisations)s
 )
-SELECT person_id, jsonb_agg(label ORDER BY label) AS resources,
-       coalesce(jsonb_agg(jsonb_build_array('servicios_planificados', blocked_by)) FILTER (WHERE restricted),
-                '[]') AS blocked
-FROM twice GROUP BY person_id
+SELECT t.person_id,
+       jsonb_agg(jsonb_build_object('label', t.label, 'categories', to_jsonb(t.categories),
+                                    'organisations', {_plan_audience()})
+                 ORDER BY t.label) AS items,
+       coalesce(jsonb_agg(jsonb_build_array(t.blocked_category, t.blocked_by))
+                FILTER (WHERE t.restricted), '[]') AS blocked
+FROM twice t GROUP BY t.person_id
 """
-    facts = """jsonb_build_object('servicios_planificados', jsonb_build_object('resources', h.resources),
-                          '_blocked', h.blocked)"""
+    facts = """jsonb_build_object('_items', h.items, '_blocked', h.blocked)"""
     return sql, facts, {}
 
 
+def _narrow_duplicated(facts: dict, organisation_id: int) -> dict | None:
+    """The duplicated resources this organisation may hear of, grouped by the categories they
+    read (``_categories``: the categories its delivery is decided on). ``None`` when none."""
+    told: dict[str, Any] = {"_blocked": facts.get("_blocked", []), "_categories": []}
+    for item in facts.get("_items", ()):
+        audience = item.get("organisations")
+        if audience is not None and organisation_id not in audience:
+            continue
+        categories = list(
+            dict.fromkeys(c if c in BY_CODE else PLANNED_SERVICES for c in item["categories"])
+        )
+        for category in categories:
+            told.setdefault(category, {"resources": []})["resources"].append(
+                {"label": item["label"], "categories": categories}
+            )
+            if category not in told["_categories"]:
+                told["_categories"].append(category)
+    return told if told["_categories"] else None
+
+
 def _render_duplicated_resource(visible: dict, indicator: frozenset[str], params: dict) -> str:
-    details = []
-    planned = visible.get("servicios_planificados")
-    if planned:
-        details.append(_("Recursos: %(list)s.") % {"list": "; ".join(planned["resources"])})
+    """A resource is named only when every category it reads is seen in full."""
+    labels: list[str] = []
+    for part in visible.values():
+        for resource in part["resources"]:
+            seen_in_full = all(c in visible for c in resource["categories"])
+            if seen_in_full and resource["label"] not in labels:
+                labels.append(resource["label"])
+    details = [_("Recursos: %(list)s.") % {"list": "; ".join(sorted(labels))}] if labels else []
     return compose(
         _(
             "Posible duplicidad: el mismo recurso o acción lo prestan a la vez varias organizaciones"
@@ -849,7 +964,8 @@ RULES: dict[str, RuleDef] = {
                 "La misma prestación básica de servicios sociales, o el mismo tipo de acción de un "
                 "itinerario conjunto, la prestan a la vez dos o más organizaciones."
             ),
-            categories=("servicios_planificados",),
+            # the planned services' category; a plan action is read under its own (``_categories``)
+            categories=(PLANNED_SERVICES,),
             defaults={
                 "min_organisations": 2,
                 "active_plan_states": ["active"],
@@ -857,6 +973,7 @@ RULES: dict[str, RuleDef] = {
             },
             build=_duplicated_resource,
             render=_render_duplicated_resource,
+            narrow=_narrow_duplicated,
             depends_on=("PlanAction",),
         ),
     )

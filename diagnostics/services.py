@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -425,7 +425,11 @@ class RuleOutcome:
     created: int = 0
     resolved: int = 0
     deliveries: int = 0
+    #: deliveries of alerts opened earlier, to organisations that started attending the person since
+    late_deliveries: int = 0
     skipped: str = ""
+    #: the database error that stopped this rule (its savepoint rolled back; the others ran)
+    error: str = ""
     seconds: float = 0.0  # how long the rule took, deliveries included
 
 
@@ -436,14 +440,32 @@ class SweepResult:
     outcomes: list[RuleOutcome] = field(default_factory=list)
     households_seconds: float = 0.0  # computing the households the household rules share
 
+    @property
+    def failed(self) -> bool:
+        return any(o.error for o in self.outcomes)
+
     def summary(self) -> dict:
         return {
             "run_id": self.run_id,
             "created": sum(o.created for o in self.outcomes),
             "resolved": sum(o.resolved for o in self.outcomes),
             "deliveries": sum(o.deliveries for o in self.outcomes),
+            "late_deliveries": sum(o.late_deliveries for o in self.outcomes),
             "skipped": {o.code: o.skipped for o in self.outcomes if o.skipped},
+            "errors": {o.code: o.error for o in self.outcomes if o.error},
         }
+
+
+class SweepFailed(RuntimeError):
+    """Raised by the tasks after a sweep in which some rule failed (the others ran and committed),
+    so that the task ends in error and monitoring sees it."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)  # one argument: the exception pickles for the result backend
+        self.errors = errors
+
+    def __str__(self) -> str:
+        return f"Alert rules failed: {self.errors}"
 
 
 #: One statement per rule: the persons it fires for (``hits``) against its unresolved alerts
@@ -567,12 +589,54 @@ def _households_to_share(rules: Sequence[AlertRule]) -> frozenset[int]:
 def _evaluate_rules(
     rules: Sequence[AlertRule], ctx: Context, result: SweepResult, batch_size: int
 ) -> None:
+    """Each rule in its own transaction (``system_context``); then, for the rules that ran, the
+    alerts opened earlier that an organisation attending the person has not received yet."""
+    ran: list[tuple[AlertRule, RuleOutcome]] = []
     for rule in rules:
         started = time.perf_counter()
         outcome = RuleOutcome(rule.code)
         result.outcomes.append(outcome)
-        _evaluate_rule(rule, outcome, ctx, result.run_id, batch_size)
+        _guarded(outcome, _evaluate_rule, rule, outcome, ctx, result.run_id, batch_size)
         outcome.seconds = time.perf_counter() - started
+        if not (outcome.skipped or outcome.error):
+            ran.append((rule, outcome))
+    if not ran:
+        return
+    with system_context("alerts.late_deliveries"):
+        missing = _missing_deliveries([rule.pk for rule, _ in ran], ctx)
+    for rule, outcome in ran:
+        if rule.pk in missing:
+            started = time.perf_counter()
+            _guarded(
+                outcome,
+                _deliver_late,
+                rule,
+                outcome,
+                ctx,
+                [alert_id for alert_id, _, _ in missing[rule.pk]],
+                result.run_id,
+                batch_size,
+            )
+            outcome.seconds += time.perf_counter() - started
+
+
+def _guarded(outcome: RuleOutcome, step, *args) -> None:
+    """Run one rule's step; a database error other than a lost connection stops that rule only.
+
+    The step runs in ``system_context``, so its transaction (or savepoint) is already rolled back
+    when the error arrives here: the error is logged and recorded, and the sweep goes on with the
+    next rule (the task then ends in error, ``SweepFailed``). ``OperationalError`` (the connection
+    lost, the server going away) aborts the sweep, and the task retries it, as before."""
+    counted = (outcome.created, outcome.resolved, outcome.deliveries, outcome.late_deliveries)
+    try:
+        step(*args)
+    except OperationalError:
+        raise
+    except DatabaseError as exc:
+        logger.exception("Alert rule %s failed", outcome.code)
+        outcome.error = f"{type(exc).__name__}: {exc}".strip()[:500]
+        # what the step counted was rolled back with it
+        outcome.created, outcome.resolved, outcome.deliveries, outcome.late_deliveries = counted
 
 
 def _evaluate_rule(
@@ -590,21 +654,21 @@ def _evaluate_rule(
         outcome.skipped = _("umbrales no válidos: %(error)s") % {"error": exc}
         logger.error("Alert rule %s has invalid thresholds: %s", rule.code, exc)
         return
-    built = definition.build(params, ctx)
-    missing = coordination_parts_missing(definition)
-    if built is None:
-        outcome.skipped = _("faltan modelos de coordinación: %(models)s") % {
-            "models": ", ".join(missing)
-        }
-        logger.warning(
-            "Alert rule %s skipped: coordination models missing (%s)", rule.code, missing
-        )
-        return
-    if missing:
-        logger.info("Alert rule %s runs without %s", rule.code, ", ".join(missing))
-    sql, facts, extra = built
     only_alerts = ctx.only("a")
     with system_context(f"alerts.{rule.code}"):
+        built = definition.build(params, ctx)  # may read (organisations' regions): inside, too
+        missing = coordination_parts_missing(definition)
+        if built is None:
+            outcome.skipped = _("faltan modelos de coordinación: %(models)s") % {
+                "models": ", ".join(missing)
+            }
+            logger.warning(
+                "Alert rule %s skipped: coordination models missing (%s)", rule.code, missing
+            )
+            return
+        if missing:
+            logger.info("Alert rule %s runs without %s", rule.code, ", ".join(missing))
+        sql, facts, extra = built
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL work_mem = '{SWEEP_WORK_MEM}'")
             cursor.execute(
@@ -637,6 +701,119 @@ def _evaluate_rule(
                 new[start : start + batch_size],
                 now,
                 request_id=f"alerts:{run_id}",
+            )
+
+
+#: The nightly sweep catches up the attentions opened in the last days only: each one queued the
+#: person's evaluation when it was opened, which delivers without this limit; the sweep makes up
+#: for the evaluations a broker outage lost. (Without the limit it compares every attention with
+#: every unresolved alert: 0.6 s a night at 100,000 persons, more than the whole sweep.)
+LATE_DELIVERY_DAYS = 7
+
+#: The unresolved alerts (opened before this run) of the persons an active organisation started
+#: attending on or after the day the alert opened and that has no delivery of it: those
+#: organisations were not there to be decided when the alert was delivered. Organisations that
+#: attended the person then were decided then (one that saw a category hidden got nothing, and
+#: is not asked again every night). One statement for every rule of the run.
+_MISSING_DELIVERIES_SQL = """
+SELECT a.rule_id, a.id, a.person_id,
+       array_agg(DISTINCT e.organisation_id ORDER BY e.organisation_id)
+FROM {enrolment} e
+JOIN {organisation} o ON o.id = e.organisation_id AND o.is_active
+JOIN diagnostics_alert a ON a.person_id = e.person_id
+WHERE e.end_date IS NULL {recent}
+  AND a.rule_id = ANY(%(rule_ids)s) AND a.state IN ('open', 'acknowledged')
+  AND a.created_at < %(now)s {only_alerts} {only_ids}
+  AND e.start_date >= (a.created_at AT TIME ZONE %(tz)s)::date
+  AND NOT EXISTS (SELECT 1 FROM diagnostics_alertdelivery d
+                  WHERE d.alert_id = a.id AND d.organisation_id = e.organisation_id)
+GROUP BY a.rule_id, a.id, a.person_id
+"""
+
+
+def _missing_deliveries(
+    rule_ids: Sequence[int], ctx: Context, *, alert_ids: Sequence[int] | None = None
+) -> dict[int, list[tuple[int, int, list[int]]]]:
+    """Per rule, the (alert, person, organisations) an alert has not reached yet (see the SQL):
+    for the persons evaluated, or for everybody over the last ``LATE_DELIVERY_DAYS``."""
+    from ris.accounts.models import Organisation
+    from sharing.models import Enrolment
+
+    whole_population = ctx.person_ids is None
+    sql = _MISSING_DELIVERIES_SQL.format(
+        enrolment=Enrolment._meta.db_table,
+        organisation=Organisation._meta.db_table,
+        recent="AND e.start_date >= %(late_since)s::date" if whole_population else "",
+        only_alerts=ctx.only("a"),
+        only_ids="AND a.id = ANY(%(alert_ids)s)" if alert_ids is not None else "",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                **ctx.params(),
+                "rule_ids": list(rule_ids),
+                "alert_ids": list(alert_ids or []),
+                "late_since": ctx.today - dt.timedelta(days=LATE_DELIVERY_DAYS),
+            },
+        )
+        rows = cursor.fetchall()
+    out: dict[int, list[tuple[int, int, list[int]]]] = defaultdict(list)
+    for rule_id, alert_id, person_id, organisation_ids in rows:
+        out[rule_id].append((alert_id, person_id, list(organisation_ids)))
+    return out
+
+
+def _deliver_late(
+    rule: AlertRule,
+    outcome: RuleOutcome,
+    ctx: Context,
+    alert_ids: list[int],
+    run_id: str,
+    batch_size: int,
+) -> None:
+    """Deliver open alerts to the organisations that started attending the person since: the
+    rule's facts read again for those persons (as they are now) and ``_deliver`` as for a new
+    alert (the same recipients, levels, texts and disclosure log), to those organisations only."""
+    definition = RULES[rule.code]
+    params = definition.parameters(rule.thresholds)
+    with system_context(f"alerts.{rule.code}"):
+        with connection.cursor() as cursor:
+            # a concurrent evaluation of the same person waits here, then finds them delivered
+            cursor.execute(
+                "SELECT id FROM diagnostics_alert WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                [alert_ids],
+            )
+        fresh = _missing_deliveries([rule.pk], ctx, alert_ids=alert_ids).get(rule.pk, [])
+        if not fresh:
+            return
+        person_ctx = replace(
+            ctx, person_ids=sorted({p for _, p, _ in fresh}), shared_households=frozenset()
+        )
+        built = definition.build(params, person_ctx)
+        if built is None:
+            return
+        sql, facts, extra = built
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT h.person_id, {facts} FROM ({sql}) h",
+                {**person_ctx.params(), **params, **extra},
+            )
+            facts_by_person = {person_id: _json(f) for person_id, f in cursor.fetchall()}
+        batch = [
+            (alert_id, person_id, facts_by_person[person_id])
+            for alert_id, person_id, _ in fresh
+            if person_id in facts_by_person  # the rule still fires (it was just evaluated)
+        ]
+        organisations = {alert_id: set(orgs) for alert_id, _, orgs in fresh}
+        for start in range(0, len(batch), batch_size):
+            outcome.late_deliveries += _deliver(
+                definition,
+                params,
+                batch[start : start + batch_size],
+                ctx.now,
+                request_id=f"alerts:{run_id}",
+                organisations=organisations,
             )
 
 
@@ -736,11 +913,13 @@ def recipient_levels(
 def render_for(
     definition: RuleDef, params: dict, facts: dict, levels: dict[str, str]
 ) -> tuple[str, str]:
-    """(text, plain text): the text sees only the facts of categories at full level."""
-    visible = {c: facts[c] for c in definition.categories if levels.get(c) == FULL and c in facts}
-    indicator = frozenset(c for c in definition.categories if levels.get(c) == INDICATOR)
+    """(text, plain text): the text sees only the facts of categories at full level (the
+    categories read are those of ``levels``: the rule's, or the alert's own ``_categories``)."""
+    categories = tuple(levels)
+    visible = {c: facts[c] for c in categories if levels[c] == FULL and c in facts}
+    indicator = frozenset(c for c in categories if levels[c] == INDICATOR)
     text = definition.render(visible, indicator, params)
-    plain = definition.render({}, frozenset(definition.categories), params)
+    plain = definition.render({}, frozenset(categories), params)
     return text, plain
 
 
@@ -751,14 +930,25 @@ def _deliver(
     now: dt.datetime,
     *,
     request_id: str,
+    organisations: dict[int, set[int]] | None = None,
 ) -> int:
+    """Deliver a batch of (alert, person, facts): for each recipient, what the rule lets that
+    organisation hear of (``RuleDef.facts_for``), at the levels it sees; ``organisations`` limits
+    each alert to the organisations given (late deliveries)."""
     recipients = recipients_for([person_id for _, person_id, _ in batch])
+    targets: list[tuple[int, int, Recipient, dict]] = []
+    for alert_id, person_id, facts in batch:
+        allowed = organisations.get(alert_id, set()) if organisations is not None else None
+        for recipient in recipients.get(person_id, ()):
+            if allowed is not None and recipient.organisation_id not in allowed:
+                continue
+            told = definition.facts_for(facts, recipient.organisation_id)
+            if told is None:
+                continue  # the rule concerns a relation between other organisations
+            targets.append((alert_id, person_id, recipient, told))
     pairs = list(
         dict.fromkeys(
-            (viewer, person_id)
-            for _, person_id, _ in batch
-            for r in recipients.get(person_id, ())
-            for viewer in r.viewers
+            (viewer, person_id) for _, person_id, r, _ in targets for viewer in r.viewers
         )
     )
     facts_by_pair = dict(
@@ -766,47 +956,44 @@ def _deliver(
     )
     deliveries: list[AlertDelivery] = []
     lines: list[LogLine] = []
-    for alert_id, person_id, facts in batch:
-        only = facts.get("_only_organisations")
-        for recipient in recipients.get(person_id, ()):
-            if only is not None and recipient.organisation_id not in only:
-                continue  # the rule concerns a relation between other organisations
-            levels, bases = recipient_levels(
-                definition.categories,
-                [facts_by_pair[(v, person_id)] for v in recipient.viewers],
-                service=recipient.service,
-                blocked=facts.get("_blocked", ()),
+    for alert_id, person_id, recipient, told in targets:
+        categories = definition.categories_in(told)
+        levels, bases = recipient_levels(
+            categories,
+            [facts_by_pair[(v, person_id)] for v in recipient.viewers],
+            service=recipient.service,
+            blocked=told.get("_blocked", ()),
+        )
+        if any(level == HIDDEN for level in levels.values()):
+            continue
+        text, plain = render_for(definition, params, told, levels)
+        deliveries.append(
+            AlertDelivery(
+                alert_id=alert_id,
+                organisation_id=recipient.organisation_id,
+                recipient_id=recipient.user_id,
+                text=text,
+                plain_text=plain,
+                levels=levels,
+                delivered_at=now,
             )
-            if any(level == HIDDEN for level in levels.values()):
-                continue
-            text, plain = render_for(definition, params, facts, levels)
-            deliveries.append(
-                AlertDelivery(
-                    alert_id=alert_id,
-                    organisation_id=recipient.organisation_id,
-                    recipient_id=recipient.user_id,
-                    text=text,
-                    plain_text=plain,
-                    levels=levels,
-                    delivered_at=now,
-                )
+        )
+        lines.extend(
+            LogLine(
+                event=DisclosureLogEntry.Event.ALERT,
+                channel="job",
+                user_id=recipient.user_id,
+                organisation_id=recipient.organisation_id,
+                role=recipient.role,
+                person_id=person_id,
+                category=category,
+                level=levels[category],
+                purpose=PREVENTION,
+                basis=bases[category],
+                request_id=request_id,
             )
-            lines.extend(
-                LogLine(
-                    event=DisclosureLogEntry.Event.ALERT,
-                    channel="job",
-                    user_id=recipient.user_id,
-                    organisation_id=recipient.organisation_id,
-                    role=recipient.role,
-                    person_id=person_id,
-                    category=category,
-                    level=levels[category],
-                    purpose=PREVENTION,
-                    basis=bases[category],
-                    request_id=request_id,
-                )
-                for category in definition.categories
-            )
+            for category in categories
+        )
     AlertDelivery.objects.bulk_create(deliveries)
     disclosure_log_append(lines)
     return len(deliveries)
@@ -817,26 +1004,35 @@ def _deliver(
 
 @transaction.atomic
 def alert_acknowledge(*, viewer: Viewer, delivery: AlertDelivery) -> bool:
-    """Mark the alert as seen (only an open alert; seeing it twice changes nothing)."""
-    changed = Alert.objects.filter(pk=delivery.alert_id, state=AlertState.OPEN).update(
-        state=AlertState.ACKNOWLEDGED,
-        acknowledged_at=timezone.now(),
-        acknowledged_by_id=viewer.user_id,
-    )
+    """Mark the organisation's delivery as seen (only while unresolved; seeing it twice changes
+    nothing). The other organisations that received the alert still have it as new."""
+    changed = AlertDelivery.objects.filter(
+        pk=delivery.pk,
+        organisation_id=viewer.organisation_id,
+        seen_at__isnull=True,
+        alert__state__in=UNRESOLVED,
+    ).update(seen_at=timezone.now(), seen_by_id=viewer.user_id)
     return bool(changed)
 
 
 @transaction.atomic
 def alert_resolve(*, viewer: Viewer, delivery: AlertDelivery, note: str) -> None:
-    """Resolve the alert for every organisation it was delivered to, with the professional's note."""
+    """Resolve the alert for every organisation it was delivered to (the situation was dealt
+    with), with the professional's note, which only their organisation reads."""
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("Escriba qué se ha hecho o por qué se cierra la alerta.")})
+    now = timezone.now()
     changed = Alert.objects.filter(pk=delivery.alert_id, state__in=UNRESOLVED).update(
         state=AlertState.RESOLVED,
-        resolved_at=timezone.now(),
+        resolved_at=now,
         resolved_by_id=viewer.user_id,
+        resolved_by_organisation_id=viewer.organisation_id,
         resolution_note=note[:4000],
     )
     if not changed:
         raise ValidationError(_("La alerta ya estaba resuelta."), code="resolved")
+    # dealing with it is seeing it, for the organisation that resolved it
+    AlertDelivery.objects.filter(pk=delivery.pk, seen_at__isnull=True).update(
+        seen_at=now, seen_by_id=viewer.user_id
+    )

@@ -6,6 +6,11 @@ queues ``evaluate_person`` when the transaction commits, and if the broker is do
 logs a warning and returns, so the web keeps answering; the nightly sweep catches up.
 Both tasks only call ``services.alerts_evaluate``, which is idempotent (an alert is
 opened at most once per rule and person), so a retry or a duplicate message is harmless.
+
+A rule that fails with a database error (other than a lost connection) is rolled back alone
+and the other rules go on; once they have run and committed, the task ends in error
+(``services.SweepFailed``, not retried: the same SQL would fail again) so that monitoring sees
+it. A lost connection (``OperationalError``) still aborts the task, which is retried.
 """
 
 from __future__ import annotations
@@ -35,14 +40,20 @@ def evaluate_person(person_id: int) -> dict:
     """Evaluate every active rule for one person."""
     if not Person.objects.filter(pk=person_id).exists():
         return {"person_id": person_id, "skipped": _("no existe")}
-    return {"person_id": person_id, **services.alerts_evaluate(person_ids=[person_id]).summary()}
+    result = services.alerts_evaluate(person_ids=[person_id])
+    if result.failed:
+        raise services.SweepFailed(result.summary()["errors"])
+    return {"person_id": person_id, **result.summary()}
 
 
 @shared_task(name="diagnostics.nightly_sweep", **DATABASE_RETRY)
 def nightly_sweep() -> dict:
     """Evaluate every active rule over the whole population (beat: 02:30 Europe/Madrid)."""
-    summary = services.alerts_evaluate().summary()
+    result = services.alerts_evaluate()
+    summary = result.summary()
     logger.info("Alert sweep %s", summary)
+    if result.failed:
+        raise services.SweepFailed(result.summary()["errors"])
     return summary
 
 

@@ -58,23 +58,17 @@ def no_optional_apps(monkeypatch):
 
 
 @pytest.fixture
-def fake_optional_apps(monkeypatch):
-    """Stand-ins for ``diagnostics.selectors`` and ``coordination.selectors``, imported as usual.
-
-    Alerts come back as a mapping, referrals and overdue reviews as lists of objects with a
-    ``person_id``: the shapes ``selectors.counts_by_person`` accepts. Each answers in one query.
+def fake_coordination(monkeypatch):
+    """A stand-in for ``coordination.selectors``, imported as usual (the alerts are real: see
+    ``alert``). Referrals and overdue reviews come back as lists of objects with a
+    ``person_id``, a shape ``selectors.counts_by_person`` accepts; each answers in one query.
     """
-    calls: dict[str, list] = {"alerts": [], "referrals": [], "reviews": []}
-    counts: dict[str, dict[int, int]] = {"alerts": {}, "referrals": {}, "reviews": {}}
+    calls: dict[str, list] = {"referrals": [], "reviews": []}
+    counts: dict[str, dict[int, int]] = {"referrals": {}, "reviews": {}}
 
     def one_query():
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-
-    def open_alert_counts_for(*, user_id, organisation_id):
-        calls["alerts"].append((user_id, organisation_id))
-        one_query()
-        return dict(counts["alerts"])
 
     def pending_referrals_for(*, organisation_id):
         calls["referrals"].append(organisation_id)
@@ -94,14 +88,40 @@ def fake_optional_apps(monkeypatch):
             for _ in range(n)
         ]
 
-    diagnostics = types.ModuleType("diagnostics.selectors")
-    diagnostics.open_alert_counts_for = open_alert_counts_for
     coordination = types.ModuleType("coordination.selectors")
     coordination.pending_referrals_for = pending_referrals_for
     coordination.overdue_plan_reviews = overdue_plan_reviews
-    monkeypatch.setitem(sys.modules, "diagnostics.selectors", diagnostics)
     monkeypatch.setitem(sys.modules, "coordination.selectors", coordination)
     return types.SimpleNamespace(calls=calls, counts=counts)
+
+
+#: Rules that read social services' own categories (the centre's staff see them in full) and one
+#: that reads the employment office's (hidden from the centre without a consent).
+SOCIAL_RULES = ("empeora_exclusion", "hogar_pobreza_con_menores", "posible_beneficiario_imv")
+EMPLOYMENT_RULE = "desempleo_larga_duracion_sin_plan"
+
+
+@pytest.fixture
+def alert(db):
+    """``alert(person, organisation, recipient=None, rule=…, seen=False)``: an open alert of the
+    rule for the person, delivered to the organisation (to ``recipient``, or its queue), as the
+    sweep writes it: what ``diagnostics.selectors.open_alert_counts_for`` reads."""
+    from diagnostics.models import Alert, AlertDelivery, AlertRule
+    from diagnostics.rules import RULES
+
+    def make(person, organisation, recipient=None, *, rule=SOCIAL_RULES[0], seen=False):
+        delivery = AlertDelivery.objects.create(
+            alert=Alert.objects.create(rule=AlertRule.objects.get(code=rule), person=person),
+            organisation=organisation,
+            recipient=recipient,
+            text="Texto de la alerta.",
+            plain_text="Texto de la alerta.",
+            levels={category: "full" for category in RULES[rule].categories},
+            seen_at=timezone.now() if seen else None,
+        )
+        return delivery
+
+    return make
 
 
 # --- The caseworker's start page ------------------------------------------------------------------
@@ -207,11 +227,21 @@ def test_without_diagnostics_and_coordination_the_page_leaves_their_columns_out(
 
 
 def test_alerts_and_referrals_come_from_their_apps(
-    client_for, social_worker, social_services_centre, attended, fake_optional_apps
+    client_for,
+    social_worker,
+    social_services_centre,
+    employment_office,
+    attended,
+    alert,
+    fake_coordination,
 ):
     first, second = attended(last_name_1="Alonso"), attended(last_name_1="Bermejo")
-    fake_optional_apps.counts["alerts"].update({first.pk: 2})
-    fake_optional_apps.counts["referrals"].update(
+    alert(first, social_services_centre, social_worker, rule=SOCIAL_RULES[0])
+    alert(first, social_services_centre, rule=SOCIAL_RULES[1])  # the centre's queue
+    alert(first, social_services_centre, rule=SOCIAL_RULES[2], seen=True)  # seen: not new
+    alert(second, employment_office, rule=SOCIAL_RULES[0])  # another organisation's
+    alert(second, social_services_centre, social_worker, rule=EMPLOYMENT_RULE)  # hidden from her
+    fake_coordination.counts["referrals"].update(
         {second.pk: 1, 999_999: 4}
     )  # one not in the caseload
     response = client_for(social_worker).get(HOME)
@@ -220,19 +250,21 @@ def test_alerts_and_referrals_come_from_their_apps(
         for row in response.context["caseload"].rows
     }
     assert rows == {first.pk: (2, 0), second.pk: (0, 1)}
-    assert fake_optional_apps.calls["alerts"] == [(social_worker.pk, social_services_centre.pk)]
-    assert fake_optional_apps.calls["referrals"] == [social_services_centre.pk]
+    assert fake_coordination.calls["referrals"] == [social_services_centre.pk]
     body = response.content.decode()
-    assert "Alertas abiertas" in body and "5 derivaciones pendientes" in body
+    assert "2 alertas abiertas" in body and "5 derivaciones pendientes" in body
+    assert '<th scope="col">Alertas abiertas</th>' in body
 
 
 def test_an_app_that_counts_only_a_total_shows_the_total_and_no_column(
-    client_for, social_worker, attended, monkeypatch, fake_optional_apps
+    client_for, social_worker, attended, monkeypatch, fake_coordination
 ):
-    """diagnostics' start-page counter is one number: the user's open alerts and the queue's."""
+    """An optional app may count a total only (diagnostics counts per person)."""
+    import diagnostics.selectors
+
     attended()
     monkeypatch.setattr(
-        sys.modules["diagnostics.selectors"],
+        diagnostics.selectors,
         "open_alert_counts_for",
         lambda *, user_id, organisation_id: 3,
     )
@@ -263,28 +295,52 @@ def _queries(client, url, **params) -> int:
 
 
 @pytest.mark.parametrize(
-    "optional", ["no_optional_apps", "fake_optional_apps", "the_apps_as_they_are"]
+    "optional", ["no_optional_apps", "real_alerts_and_fake_referrals", "the_apps_as_they_are"]
 )
 def test_the_start_page_runs_in_a_constant_number_of_queries(
-    optional, request, client_for, social_worker, attended, django_assert_max_num_queries
+    optional,
+    request,
+    client_for,
+    social_worker,
+    social_services_centre,
+    attended,
+    alert,
+    django_assert_max_num_queries,
 ):
-    fake = request.getfixturevalue(optional) if optional != "the_apps_as_they_are" else None
+    with_alerts = optional == "real_alerts_and_fake_referrals"
+    fake = request.getfixturevalue("fake_coordination" if with_alerts else optional) if (
+        optional != "the_apps_as_they_are"
+    ) else None
     client = client_for(social_worker)
+
+    def person():
+        someone = attended()
+        ConsentFactory(person=someone, valid_until=timezone.localdate() + dt.timedelta(days=5))
+        if with_alerts:
+            alert(someone, social_services_centre, social_worker)
+            alert(someone, social_services_centre, rule=SOCIAL_RULES[1])
+            fake.counts["referrals"][someone.pk] = 2
+        return someone
+
     for _ in range(2):
-        ConsentFactory(person=attended(), valid_until=timezone.localdate() + dt.timedelta(days=5))
+        person()
     client.get(HOME)  # warm the session
     small = _queries(client, HOME)
     for _ in range(40):
-        person = attended()
-        ConsentFactory(person=person, valid_until=timezone.localdate() + dt.timedelta(days=5))
-        if optional == "fake_optional_apps":
-            fake.counts["alerts"][person.pk] = 1
-            fake.counts["referrals"][person.pk] = 2
+        person()
     with django_assert_max_num_queries(small):
-        client.get(HOME)
+        response = client.get(HOME)
+    if with_alerts:
+        assert response.context["caseload"].open_alerts_total == 84
     with django_assert_max_num_queries(small):
         client.get(HOME, {"orden": "-alta", "page": 2})
-    assert small <= 10
+    # the alerts' visibility is checked on the facts of all their persons at once
+    assert small <= (ALERT_FACT_QUERIES + 10 if with_alerts else 10)
+
+
+#: What checking the visibility of the alerts counted adds to a start page: the facts of all
+#: their persons, read at once (``diagnostics.facts.load_facts_many``; 5 today).
+ALERT_FACT_QUERIES = 6
 
 
 def test_htmx_sorting_and_paging_get_only_the_table(
@@ -348,12 +404,21 @@ def test_the_coordinator_sees_the_caseload_by_worker(
 
 
 def test_the_coordinator_sees_pending_work_by_worker(
-    client_for, coordinator, team, fake_optional_apps
+    client_for, coordinator, team, social_services_centre, employment_office, alert,
+    fake_coordination,
 ):
+    """Every new alert of the organisation, by the person's reference professional, whoever it
+    was delivered to; only those the coordinator may see."""
     p = team.persons
-    fake_optional_apps.counts["alerts"].update({p[0].pk: 2, p[3].pk: 1, p[5].pk: 1})
-    fake_optional_apps.counts["referrals"].update({p[1].pk: 1})
-    fake_optional_apps.counts["reviews"].update({p[3].pk: 2})
+    alert(p[0], social_services_centre, team.ana, rule=SOCIAL_RULES[0])
+    alert(p[0], social_services_centre, rule=SOCIAL_RULES[1])
+    alert(p[3], social_services_centre, team.laura)
+    alert(p[5], social_services_centre)  # no reference professional: unassigned
+    alert(p[1], social_services_centre, team.ana, seen=True)  # seen: not new
+    alert(p[2], social_services_centre, team.ana, rule=EMPLOYMENT_RULE)  # hidden from the centre
+    alert(p[4], employment_office)  # another organisation's
+    fake_coordination.counts["referrals"].update({p[1].pk: 1})
+    fake_coordination.counts["reviews"].update({p[3].pk: 2})
     summary = client_for(coordinator).get(COORDINATION).context["summary"]
     by_name = {
         w.name: (w.open_alerts, w.pending_referrals, w.overdue_reviews) for w in summary.workers
@@ -361,6 +426,7 @@ def test_the_coordinator_sees_pending_work_by_worker(
     assert by_name == {str(team.ana): (2, 1, 0), str(team.laura): (1, 0, 2)}
     assert (summary.unassigned.open_alerts, summary.open_alerts_total) == (1, 4)
     assert (summary.pending_referrals_total, summary.overdue_reviews_total) == (1, 2)
+    assert summary.alerts_by_worker
 
 
 def test_the_coordinator_counts_consents_about_to_expire(
@@ -372,7 +438,7 @@ def test_the_coordinator_counts_consents_about_to_expire(
 
 
 @pytest.mark.parametrize(
-    "optional", ["no_optional_apps", "fake_optional_apps", "the_apps_as_they_are"]
+    "optional", ["no_optional_apps", "real_alerts_and_fake_reviews", "the_apps_as_they_are"]
 )
 def test_the_coordinator_view_runs_in_a_constant_number_of_queries(
     optional,
@@ -382,11 +448,15 @@ def test_the_coordinator_view_runs_in_a_constant_number_of_queries(
     team,
     social_services_centre,
     attended,
+    alert,
     django_assert_max_num_queries,
 ):
-    fake = request.getfixturevalue(optional) if optional != "the_apps_as_they_are" else None
-    if optional == "fake_optional_apps":
-        fake.counts["alerts"][team.persons[0].pk] = 1
+    with_alerts = optional == "real_alerts_and_fake_reviews"
+    fake = request.getfixturevalue("fake_coordination" if with_alerts else optional) if (
+        optional != "the_apps_as_they_are"
+    ) else None
+    if with_alerts:
+        alert(team.persons[0], social_services_centre, team.ana)
     client = client_for(coordinator)
     client.get(COORDINATION)
     small = _queries(client, COORDINATION)
@@ -398,12 +468,14 @@ def test_the_coordinator_view_runs_in_a_constant_number_of_queries(
         ReferenceProfessional.objects.create(
             person=person, organisation=social_services_centre, professional=worker
         )
-        if optional == "fake_optional_apps":
-            fake.counts["alerts"][person.pk] = 1
+        if with_alerts:
+            alert(person, social_services_centre, worker)
             fake.counts["reviews"][person.pk] = 1
     with django_assert_max_num_queries(small):
         response = client.get(COORDINATION)
     assert len(response.context["summary"].workers) == 32
+    if with_alerts:
+        assert response.context["summary"].open_alerts_total == 31
 
 
 @pytest.mark.parametrize(

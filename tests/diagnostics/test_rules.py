@@ -574,6 +574,84 @@ def test_duplicated_plan_action_type(world):
     assert fires("duplicidad_recurso", person)
 
 
+def _plan_with_two_orientations(world, person, *, participants, category="itinerario_empleo"):
+    """An active joint plan of ``participants`` in which social services and the employment
+    office both give "orientacion" (the same action type twice), under ``category``."""
+    plan = JointPlan.objects.create(
+        person=person,
+        title="Itinerario",
+        start_date=today() - dt.timedelta(days=10),
+        review_date=today() + dt.timedelta(days=60),
+        state="active",
+        organising_organisation=world.social,
+        created_by=world.social_worker,
+    )
+    plan.organisations.set(participants)
+    for org in (world.social, world.employment):
+        PlanAction.objects.create(
+            plan=plan,
+            owner_organisation=org,
+            owner_service=org.kind,
+            action_type="orientacion",
+            description="Orientación",
+            category=category,
+            start_date=today() - dt.timedelta(days=5),
+            state="en_curso",
+            created_by=world.social_worker,
+        )
+    return plan
+
+
+@needs_plans
+def test_a_duplicated_plan_action_reaches_the_plan_s_participants_only(world):
+    """An entity that attends the person but takes no part in the plan hears nothing of it."""
+    person = world.person(attended_by=("social", "employment", "ngo"))
+    world.consent(person)
+    _plan_with_two_orientations(world, person, participants=[world.social, world.employment])
+    sweep("duplicidad_recurso")
+    deliveries = {
+        d.organisation_id: d for d in AlertDelivery.objects.filter(alert__person=person)
+    }
+    assert set(deliveries) == {world.social.pk, world.employment.pk}
+    employment = deliveries[world.employment.pk]
+    # read under the action's own category, not as a planned social service
+    assert employment.levels == {"itinerario_empleo": "full"}
+    assert "Recursos: orientacion." in employment.text
+    assert set(deliveries[world.social.pk].levels) == {"itinerario_empleo"}
+
+
+@needs_plans
+def test_an_entity_in_the_plan_hears_of_it(world):
+    person = world.person(attended_by=("social", "employment", "ngo"))
+    world.consent(person)
+    _plan_with_two_orientations(
+        world, person, participants=[world.social, world.employment, world.ngo]
+    )
+    sweep("duplicidad_recurso")
+    ngo = AlertDelivery.objects.get(alert__person=person, organisation=world.ngo)
+    assert set(ngo.levels) == {"itinerario_empleo"}
+
+
+@needs_plans
+def test_an_outside_entity_hears_only_of_the_record_s_duplicated_services(world):
+    """The same person has a basic social service planned twice (the record, for everyone who
+    attends them) and a duplicated plan action (for the plan's participants): the entity outside
+    the plan gets the alert for the first only."""
+    person = world.person(attended_by=("social", "employment", "ngo"))
+    world.consent(person)
+    _plan_with_two_orientations(world, person, participants=[world.social, world.employment])
+    for organisation in (world.social, OrganisationFactory()):
+        _planned(world, person, organisation, 2)
+    sweep("duplicidad_recurso")
+    ngo = AlertDelivery.objects.get(alert__person=person, organisation=world.ngo)
+    assert set(ngo.levels) == {"servicios_planificados"}
+    assert "orientacion" not in ngo.text and "orientacion" not in ngo.plain_text
+    social = AlertDelivery.objects.get(alert__person=person, organisation=world.social)
+    assert set(social.levels) == {"servicios_planificados", "itinerario_empleo"}
+    label = BasicSocialService.objects.get(pk=2).label
+    assert label in social.text and "orientacion" in social.text
+
+
 # --- The sweep: dedup, automatic resolution, silence --------------------------------------------------
 
 

@@ -63,6 +63,58 @@ def test_a_database_error_is_retried_then_raised(monkeypatch):
     assert len(calls) == tasks.nightly_sweep.max_retries + 1
 
 
+def _break_rule(monkeypatch, code: str) -> None:
+    """The rule's SQL reads a table that does not exist: a ProgrammingError at every run."""
+    from diagnostics import rules
+
+    definition = rules.RULES[code]
+
+    def broken(params, ctx):
+        sql, facts, extra = definition.build(params, ctx)
+        return f"SELECT person_id FROM no_such_table WHERE FALSE AND EXISTS ({sql})", facts, extra
+
+    monkeypatch.setitem(
+        rules.RULES, code, rules.RuleDef(**{**definition.__dict__, "build": broken})
+    )
+
+
+@pytest.mark.django_db
+def test_a_failing_rule_does_not_stop_the_others_but_the_task_ends_in_error(
+    world, monkeypatch, caplog
+):
+    person = world.person()
+    Enrolment.objects.filter(person=person).update(start_date=today() - dt.timedelta(days=400))
+    world.consent(person)
+    _break_rule(monkeypatch, "consentimiento_caduca")  # runs before "sin_contacto"
+    with caplog.at_level(logging.ERROR, logger="diagnostics.services"):
+        result = tasks.nightly_sweep.apply()
+    assert isinstance(result.result, services.SweepFailed)  # monitoring sees it; not retried
+    errors = result.result.errors
+    assert set(errors) == {"consentimiento_caduca"}
+    assert "ProgrammingError" in errors["consentimiento_caduca"]
+    assert "Alert rule consentimiento_caduca failed" in caplog.text
+    # the rules after it ran, and what they did is kept
+    assert Alert.objects.filter(person=person, rule__code="sin_contacto").exists()
+    # a person's evaluation too
+    assert isinstance(
+        tasks.evaluate_person.apply(args=(person.pk,)).result, services.SweepFailed
+    )
+
+
+@pytest.mark.django_db
+def test_a_lost_connection_still_aborts_the_sweep(world, monkeypatch):
+    person = world.person()
+    Enrolment.objects.filter(person=person).update(start_date=today() - dt.timedelta(days=400))
+
+    def lost(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "_deliver", lost)
+    with pytest.raises(OperationalError):
+        services.alerts_evaluate(codes=["consentimiento_caduca", "sin_contacto"])
+    assert not Alert.objects.filter(person=person).exists()
+
+
 @pytest.mark.django_db
 def test_queued_only_when_the_transaction_commits(monkeypatch, django_capture_on_commit_callbacks):
     published = []
