@@ -280,8 +280,11 @@ def referral_summary(*, referral, page, author: str) -> bytes:
             (_("Estado"), referral.get_state_display()),
             (_("Finalidad"), referral.get_purpose_display()),
             (_("Motivo"), referral.reason),
-            (_("Información que verá la organización receptora"), ", ".join(referral.category_labels)),
+            (_("Categorías que se envían con la derivación"), ", ".join(referral.category_labels)),
         ]),
+        p(_("Son las que recoge este resumen. Una vez aceptada la derivación, la organización receptora "
+            "ve de la historia lo que permita el consentimiento vigente de la persona, no solo estas "
+            "categorías."), SMALL),
     ]
     wanted = set(referral.categories)
     blocks = [b for g in page.services for b in g.blocks if b.code in wanted]
@@ -298,9 +301,26 @@ def referral_summary(*, referral, page, author: str) -> bytes:
     return _build(story, title=_("Resumen de derivación"))
 
 
+def _dates(start, end, review) -> str:
+    """Start – end, and the review date on a second line (the plan page's "Fechas" column)."""
+    text = start.strftime("%d/%m/%Y")
+    if end:
+        text += " – " + end.strftime("%d/%m/%Y")
+    if review:
+        text += "\n" + _("Revisión: %(d)s") % {"d": review.strftime("%d/%m/%Y")}
+    return text
+
+
 def joint_plan(*, plan_view, person_name: str, author: str) -> bytes:
-    """The joint plan filtered like the record (coordination.selectors.plan_view)."""
+    """The joint plan filtered like the record (coordination.selectors.plan_view): what the plan
+    page shows, no more. Goals, actions and commitments the viewer sees in full carry their dates
+    and the compliance records; at indicator level only their area and service; hidden ones
+    nothing."""
     plan = plan_view.plan
+    if plan.person_agreed:
+        agreement = _("Firmado el %(d)s") % {"d": plan.signed_on.strftime("%d/%m/%Y")}
+    else:
+        agreement = _("Pendiente de firma")
     story = [
         p(_("Itinerario conjunto de inserción"), TITLE),
         key_values([
@@ -309,16 +329,30 @@ def joint_plan(*, plan_view, person_name: str, author: str) -> bytes:
             (_("Estado"), plan.get_state_display()),
             (_("Inicio"), plan.start_date.strftime("%d/%m/%Y")),
             (_("Próxima revisión"), plan.review_date.strftime("%d/%m/%Y")),
+            (_("Acuerdo de la persona"), agreement),
             (_("Organizaciones participantes"), ", ".join(str(o) for o in plan_view.participants)),
         ]),
-        p(_("Acciones"), H2),
+        p(_("Objetivos"), H2),
     ]
+    if plan_view.goals:
+        story.append(headed_table(
+            [_("Objetivo"), _("Responsable"), _("Fechas"), _("Estado")],
+            [[f"{g.description} ({g.get_category_display()})", str(g.owner_organisation),
+              _dates(g.start_date, g.target_date, g.review_date), g.get_state_display()] for g in plan_view.goals],
+            [7 * cm, 4 * cm, 3.5 * cm, 2.5 * cm],
+        ))
+    else:
+        story.append(p(_("Ningún objetivo visible."), BODY))
+    for indicator in plan_view.goal_indicators:
+        story.append(p(_("Hay objetivos en el área «%(a)s» a cargo de %(s)s.")
+                       % {"a": indicator.category_label, "s": indicator.service_label}, SMALL))
+    story.append(p(_("Acciones"), H2))
     if plan_view.actions:
         story.append(headed_table(
-            [_("Acción"), _("Responsable"), _("Inicio"), _("Estado")],
+            [_("Acción"), _("Responsable"), _("Fechas"), _("Estado")],
             [[f"{a.get_action_type_display()}: {a.description}", str(a.owner_organisation),
-              a.start_date.strftime("%d/%m/%Y"), a.get_state_display()] for a in plan_view.actions],
-            [7.5 * cm, 4.5 * cm, 2.5 * cm, 2.5 * cm],
+              _dates(a.start_date, a.end_date, a.review_date), a.get_state_display()] for a in plan_view.actions],
+            [7 * cm, 4 * cm, 3.5 * cm, 2.5 * cm],
         ))
     else:
         story.append(p(_("Ninguna acción visible."), BODY))
@@ -329,6 +363,16 @@ def joint_plan(*, plan_view, person_name: str, author: str) -> bytes:
     if plan_view.commitments:
         for commitment in plan_view.commitments:
             story.append(p(f"• {commitment.description} ({commitment.checked_by_organisation})", BODY))
+            records = list(commitment.compliance_records.all())
+            if records:
+                story.append(headed_table(
+                    [_("Fecha"), _("¿Cumplido?"), _("Observaciones")],
+                    [[r.date.strftime("%d/%m/%Y"), _("Sí") if r.complied else _("No"), r.note or "—"]
+                     for r in records],
+                    [3 * cm, 3 * cm, 11 * cm],
+                ))
+            else:
+                story.append(p(_("Sin seguimiento todavía."), SMALL))
     else:
         story.append(p(_("Ningún compromiso visible."), BODY))
     for indicator in plan_view.commitment_indicators:

@@ -29,9 +29,9 @@ STAFF_ROLES = (Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR, Role.COORDINATOR)
 CASEWORKER_ROLES = (Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR)
 
 #: The person a "link through a referral" request was verified for (set by person_link_request,
-#: read by coordination's referral form when it exists).
+#: read by coordination's link request page).
 LINK_SESSION_KEY = "ris_link_person_id"
-#: coordination's page that starts the link through a referral, if that app provides it.
+#: coordination's page that starts the link through a referral.
 LINK_REFERRAL_URL_NAME = "coordination:referral_link_request"
 
 

@@ -1,7 +1,7 @@
 """The coordination tables in the admin (administrators only, like the rest of the site).
 
-Referrals and information requests are only read here: their states move through
-``coordination.services`` (accepting a referral opens the receiver's enrolment), so an
+Referrals, requests for a link and information requests are only read here: their states move
+through ``coordination.services`` (accepting a referral opens the receiver's enrolment), so an
 edit in the admin would skip the rules. Compliance records are only added by the
 organisation that checks the commitment. Plans, conferences and the resource catalogue
 can be corrected here.
@@ -19,8 +19,10 @@ from .models import (
     ConferenceCase,
     InformationRequest,
     JointPlan,
+    LinkRequest,
     PlanAction,
     PlanCommitment,
+    PlanGoal,
     Referral,
     Resource,
 )
@@ -40,6 +42,15 @@ class ReferralAdmin(ViewOnlyPermissions, RISModelAdmin):
     list_select_related = ("person", "from_organisation", "to_organisation")
     search_fields = (*PERSON_SEARCH_FIELDS, "from_organisation__name", "to_organisation__name")
     date_hierarchy = "sent_at"
+
+
+@admin.register(LinkRequest)
+class LinkRequestAdmin(ViewOnlyPermissions, RISModelAdmin):
+    list_display = ("id", "person", "from_organisation", "state", "requested_at", "answered_at")
+    list_filter = ("state", "from_organisation__kind")
+    list_select_related = ("person", "from_organisation")
+    search_fields = (*PERSON_SEARCH_FIELDS, "from_organisation__name")
+    date_hierarchy = "requested_at"
 
 
 @admin.register(InformationRequest)
@@ -138,6 +149,21 @@ class PlanActionAdmin(RISModelAdmin):
     readonly_fields = ("version", "created_at", "updated_at")
 
 
+@admin.register(PlanGoal)
+class PlanGoalAdmin(RISModelAdmin):
+    list_display = ("plan", "owner_organisation", "category", "state", "start_date", "target_date")
+    list_filter = ("state", "owner_service", "category")
+    list_select_related = ("plan", "owner_organisation")
+    search_fields = (
+        "plan__title",
+        "description",
+        "plan__person__last_name_1",
+        "=plan__person__document_number",
+    )
+    autocomplete_fields = ("plan", "owner_organisation", "created_by")
+    readonly_fields = ("version", "created_at", "updated_at")
+
+
 @admin.register(PlanCommitment)
 class PlanCommitmentAdmin(RISModelAdmin):
     list_display = ("__str__", "plan", "category", "checked_by_organisation")
@@ -198,7 +224,16 @@ class ConferenceCaseAdmin(RISModelAdmin):
 
 @admin.register(ConferenceAgreement)
 class ConferenceAgreementAdmin(RISModelAdmin):
-    list_display = ("__str__", "case", "recorded_by_org", "recorded_at", "plan_action")
+    list_display = (
+        "__str__",
+        "case",
+        "category",
+        "recorded_by_service",
+        "recorded_by_org",
+        "recorded_at",
+        "plan_action",
+    )
+    list_filter = ("category", "recorded_by_service")
     list_select_related = (
         "case__conference",
         "case__presented_by_organisation",

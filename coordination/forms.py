@@ -17,6 +17,7 @@ from .models import (
     CaseConference,
     JointPlan,
     PlanAction,
+    PlanGoal,
     Referral,
     Resource,
 )
@@ -58,11 +59,12 @@ class OrganisationMultipleChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.name} · {obj.get_kind_display()}"
 
 
-def categories_field(label, choices=CATEGORY_CHOICES) -> forms.MultipleChoiceField:
+def categories_field(label, choices=CATEGORY_CHOICES, help_text="") -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
         label=label,
         choices=choices,
         widget=forms.CheckboxSelectMultiple,
+        help_text=help_text,
         error_messages={"required": _("Indique al menos una categoría.")},
     )
 
@@ -79,18 +81,51 @@ class ReferralForm(forms.Form):
     reason = forms.CharField(
         label=_("Motivo de la derivación"), widget=forms.Textarea(attrs={"rows": 4})
     )
-    categories = categories_field(_("Categorías que verá la organización receptora"))
+    categories = categories_field(
+        _("Categorías que se envían con la derivación"),
+        help_text=_(
+            "Son las áreas que recoge el resumen de la derivación y que la organización "
+            "receptora consulta para decidir si la acepta; la persona debe haber consentido que "
+            "esa organización las vea. Si la acepta, pasa a atender a la persona y ve de su "
+            "historia lo que le permita el consentimiento de la persona, como cualquier "
+            "organización que la atiende: no solo estas áreas."
+        ),
+    )
     purpose = forms.ChoiceField(
         label=_("Finalidad"), choices=PERSON_PURPOSE_CHOICES, initial=Purpose.REFERRAL
     )
 
-    def __init__(self, *args, viewer: Viewer, **kwargs):
+    def __init__(self, *args, viewer: Viewer, receiver: Organisation | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_organisation"].queryset = (
-            Organisation.objects.filter(is_active=True)
-            .exclude(pk=viewer.organisation_id)
-            .order_by("kind", "name")
-        )
+        queryset = Organisation.objects.filter(is_active=True).exclude(pk=viewer.organisation_id)
+        if receiver is not None:  # answering a request for a link: to the organisation that asked
+            queryset = queryset.filter(pk=receiver.pk)
+            self.fields["to_organisation"].initial = receiver.pk
+        self.fields["to_organisation"].queryset = queryset.order_by("kind", "name")
+
+
+class LinkRequestForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motivo de la solicitud"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Para qué necesita su organización atender a la persona. Lo leen las organizaciones "
+            "que ya la atienden."
+        ),
+        error_messages={"required": _("Explique para qué necesita la vinculación.")},
+    )
+
+
+class LinkRequestDeclineForm(forms.Form):
+    decline_reason = forms.CharField(
+        label=_("Motivo por el que no deriva a la persona"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Lo lee la organización que lo solicita, que no atiende a la persona: no incluya "
+            "datos de su historia."
+        ),
+        error_messages={"required": _("Indique por qué no deriva a la persona.")},
+    )
 
 
 class ReferralRejectForm(forms.Form):
@@ -168,7 +203,15 @@ class InformationRequestFilterForm(forms.Form):
 
 
 class PlanForm(forms.Form):
-    title = forms.CharField(label=_("Título"), max_length=200)
+    title = forms.CharField(
+        label=_("Título"),
+        max_length=200,
+        help_text=_(
+            "Lo ven todas las organizaciones participantes, sea cual sea el área de sus acciones: "
+            "no escriba en él datos personales ni de salud, familiares, penales u otros de la "
+            "historia (por ejemplo, «Itinerario de inserción 2025»)."
+        ),
+    )
     start_date = date_field(_("Inicio"))
     review_date = date_field(_("Próxima revisión"))
     state = forms.ChoiceField(
@@ -234,6 +277,37 @@ class PlanActionForm(forms.Form):
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("El fin no puede ser anterior al inicio."))
+        return data
+
+
+class PlanGoalForm(forms.Form):
+    description = forms.CharField(
+        label=_("Objetivo"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Describa el objetivo.")},
+    )
+    category = forms.ChoiceField(
+        label=_("Área (categoría de datos)"),
+        choices=(),
+        help_text=_("Decide quién verá el objetivo: como en la historia social."),
+    )
+    state = forms.ChoiceField(
+        label=_("Estado"), choices=PlanGoal.State.choices, initial=PlanGoal.State.PENDING
+    )
+    start_date = date_field(_("Inicio"))
+    target_date = date_field(_("Fecha prevista"), required=False)
+    review_date = date_field(_("Revisión"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, viewer: Viewer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = writable_categories(viewer.service)
+
+    def clean(self):
+        data = super().clean()
+        start, target = data.get("start_date"), data.get("target_date")
+        if start and target and target < start:
+            self.add_error("target_date", _("La fecha prevista no puede ser anterior al inicio."))
         return data
 
 
@@ -356,6 +430,22 @@ class AgreementForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("Escriba el acuerdo.")},
     )
+    category = forms.ChoiceField(
+        label=_("Área (categoría de datos)"),
+        choices=(),
+        help_text=_(
+            "Decide quién verá el acuerdo: cada asistente lo ve como vería esa área de la "
+            "historia social."
+        ),
+        error_messages={"required": _("Indique el área a la que se refiere el acuerdo.")},
+    )
+
+    def __init__(self, *args, viewer: Viewer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [
+            ("", _("— Elija un área —")),
+            *writable_categories(viewer.service),
+        ]
 
 
 class AgreementActionForm(PlanActionForm):
@@ -367,7 +457,6 @@ class AgreementActionForm(PlanActionForm):
     field_order = [
         "plan",
         "action_type",
-        "category",
         "start_date",
         "end_date",
         "review_date",
@@ -377,6 +466,7 @@ class AgreementActionForm(PlanActionForm):
     def __init__(self, *args, viewer: Viewer, person_id: int, **kwargs):
         super().__init__(*args, viewer=viewer, **kwargs)
         del self.fields["description"]
+        del self.fields["category"]  # the action keeps the agreement's area
         self.fields["plan"].queryset = active_plans_of(viewer=viewer, person_id=person_id)
 
 

@@ -87,7 +87,11 @@ class Referral(models.Model):
     reason = models.TextField(_("motivo de la derivación"))
     categories = ArrayField(
         models.CharField(max_length=40, choices=CATEGORY_CHOICES),
-        verbose_name=_("categorías que verá la organización receptora"),
+        verbose_name=_("categorías que se envían con la derivación"),
+        help_text=_(
+            "Las áreas que recoge el resumen de la derivación. Una vez aceptada, la organización "
+            "receptora ve de la historia lo que le permita el consentimiento de la persona."
+        ),
     )
     purpose = models.CharField(
         _("finalidad"), max_length=16, choices=PERSON_PURPOSE_CHOICES, default=Purpose.REFERRAL
@@ -195,6 +199,103 @@ class Referral(models.Model):
 
     def allowed_actions(self) -> dict[str, str]:
         return self.TRANSITIONS[self.State(self.state)]
+
+
+class LinkRequest(models.Model):
+    """Solicitud de vinculación: after "esta persona ya consta en el sistema", an organisation that
+    does not attend the person asks the organisations that do to refer the person to it.
+
+    The requester learns nothing about the person (not even who attends them); the organisations
+    that attend the person see the request and answer with a referral or decline it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pendiente")
+        REFERRED = "referred", _("Derivación enviada")
+        DECLINED = "declined", _("No atendida")
+
+    person = models.ForeignKey(
+        "cases.Person",
+        on_delete=models.PROTECT,
+        related_name="link_requests",
+        verbose_name=_("persona"),
+    )
+    from_organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="link_requests_sent",
+        verbose_name=_("organización que solicita"),
+    )
+    reason = models.TextField(_("motivo de la solicitud"))
+    state = models.CharField(
+        _("estado"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    requested_at = models.DateTimeField(_("solicitada el"), default=timezone.now)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("solicitada por"),
+    )
+    referral = models.OneToOneField(
+        Referral,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="link_request",
+        verbose_name=_("derivación enviada"),
+    )
+    answered_at = models.DateTimeField(_("atendida el"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("atendida por"),
+    )
+    answered_by_organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("organización que la atiende"),
+    )
+    decline_reason = models.TextField(_("motivo por el que no se deriva"), blank=True)
+
+    class Meta:
+        verbose_name = _("solicitud de vinculación")
+        verbose_name_plural = _("solicitudes de vinculación")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "from_organisation"],
+                condition=Q(state="pending"),
+                name="link_request_one_pending_per_organisation",
+                violation_error_message=_(
+                    "Su organización ya tiene una solicitud de vinculación pendiente para esta "
+                    "persona."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="referred") | Q(referral__isnull=False),
+                name="link_request_referred_has_referral",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="declined") | ~Q(decline_reason=""),
+                name="link_request_declined_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["from_organisation", "state"], name="linkreq_from_state_idx"),
+            models.Index(fields=["person", "state"], name="linkreq_person_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Solicitud de vinculación %(id)s de %(org)s") % {
+            "id": self.pk,
+            "org": self.from_organisation,
+        }
 
 
 # --- Consultas bajo demanda -------------------------------------------------------------------
@@ -527,6 +628,67 @@ class PlanAction(Versioned):
         return f"{self.get_action_type_display()} · {self.owner_organisation}"
 
 
+class PlanGoal(Versioned):
+    """An objective of the plan (objetivo), owned by one organisation's service and carrying a data
+    category: participants see it as they see actions (decision 0006). Only the owner edits it,
+    with the version it read (optimistic locking)."""
+
+    class State(models.TextChoices):
+        PENDING = "pendiente", _("Pendiente")
+        IN_PROGRESS = "en_curso", _("En curso")
+        ACHIEVED = "alcanzado", _("Alcanzado")
+        NOT_ACHIEVED = "no_alcanzado", _("No alcanzado")
+        CANCELLED = "cancelado", _("Cancelado")
+
+    plan = models.ForeignKey(
+        JointPlan, on_delete=models.CASCADE, related_name="goals", verbose_name=_("itinerario")
+    )
+    owner_organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("organización responsable"),
+    )
+    owner_service = models.CharField(
+        _("servicio responsable"), max_length=20, choices=ServiceKind.choices
+    )
+    description = models.TextField(_("objetivo"))
+    category = models.CharField(
+        _("área (categoría de datos)"), max_length=40, choices=CATEGORY_CHOICES
+    )
+    state = models.CharField(
+        _("estado"), max_length=12, choices=State.choices, default=State.PENDING
+    )
+    start_date = models.DateField(_("inicio"))
+    target_date = models.DateField(_("fecha prevista"), null=True, blank=True)
+    review_date = models.DateField(_("revisión"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("registrado por"),
+    )
+    created_at = models.DateTimeField(_("fecha de alta"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("última modificación"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("objetivo del itinerario")
+        verbose_name_plural = _("objetivos del itinerario")
+        ordering = ["start_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target_date__isnull=True) | Q(target_date__gte=F("start_date")),
+                name="plan_goal_dates_ordered",
+                violation_error_message=_(
+                    "La fecha prevista no puede ser anterior al inicio."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+
 class PlanCommitment(models.Model):
     """A commitment of the person (e.g. a minimum-income duty), checked by one organisation."""
 
@@ -723,12 +885,30 @@ class ConferenceCase(models.Model):
 
 
 class ConferenceAgreement(models.Model):
-    """An agreement about one case; it may become an action of the person's plan."""
+    """An agreement about one case; it may become an action of the person's plan.
+
+    Like a plan action it carries the data category it concerns and the service that recorded
+    it: each attendee sees it as ``sharing.policy.decide`` gives them that (category, service)
+    pair for the purpose "comisión" (decision 0006). The category stays when it becomes an
+    action.
+
+    Agreements recorded before they had a category got the most restrictive one their service
+    may file under (migration 0002).
+    """
 
     case = models.ForeignKey(
         ConferenceCase, on_delete=models.CASCADE, related_name="agreements", verbose_name=_("caso")
     )
     text = models.TextField(_("acuerdo"))
+    category = models.CharField(
+        _("área (categoría de datos)"),
+        max_length=40,
+        choices=CATEGORY_CHOICES,
+        help_text=_("Decide quién verá el acuerdo: como en la historia social."),
+    )
+    recorded_by_service = models.CharField(
+        _("servicio que lo registra"), max_length=20, choices=ServiceKind.choices
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -25,6 +25,7 @@ from cases.merge import absorbed_q
 from cases.models import Person
 from consent.models import Consent
 from consent.purposes import Purpose
+from diagnostics.facts import load_facts_many
 from diagnostics.record import PAIRS as DIAGNOSTICS_PAIRS
 from diagnostics.record import diagnostics_summary
 from ris.accounts.models import Organisation, ServiceKind
@@ -33,7 +34,16 @@ from sharing.caseload import organisation_attends, persons_attended_by
 from sharing.categories import BY_CODE, COMMON, SPECIAL
 from sharing.disclosure import LogLine
 from sharing.models import Channel, DisclosureLogEntry, PersonGroupObjectPermission
-from sharing.policy import FULL, HIDDEN, INDICATOR, Decision, decide, load_facts
+from sharing.policy import (
+    FULL,
+    HIDDEN,
+    INDICATOR,
+    Decision,
+    Facts,
+    decide,
+    is_own_entry,
+    load_facts,
+)
 from sharing.record import CategoryView
 
 from .models import (
@@ -44,8 +54,10 @@ from .models import (
     ConferenceCase,
     InformationRequest,
     JointPlan,
+    LinkRequest,
     PlanAction,
     PlanCommitment,
+    PlanGoal,
     Referral,
     Resource,
 )
@@ -66,6 +78,17 @@ def writable_categories(service: str) -> list[tuple[str, str]]:
         for c in BY_CODE.values()
         if c.owner_service in (COMMON, service) and c.code != "ficha_basica"
     ]
+
+
+def decide_item(facts: Facts, category: str, service: str, organisation: Organisation) -> Decision:
+    """``sharing.policy.decide`` for a coordination item (a plan action, a commitment, a conference
+    agreement) filed under ``category`` by ``organisation``'s ``service``: an item of the viewer's
+    own kind of service recorded by an organisation whose data is not the viewer's own
+    (``sharing.policy.is_own_entry``) needs a basis, like another service's data."""
+    foreign = service == facts.viewer.service and not is_own_entry(
+        facts.viewer, organisation_id=organisation.pk, community_code=organisation.community_id
+    )
+    return decide(facts, category, service, foreign=foreign)
 
 
 # --- Consent and caseload --------------------------------------------------------------------
@@ -308,6 +331,47 @@ def referral_diagnostics(
     )
 
 
+# --- Solicitudes de vinculación ----------------------------------------------------------------
+
+
+def link_requests_received(*, organisation_id: int) -> QuerySet[LinkRequest]:
+    """Pending requests of other organisations about persons this organisation attends, oldest
+    first: it may answer each with a referral to the requester, or decline it."""
+    return (
+        LinkRequest.objects.filter(
+            state=LinkRequest.State.PENDING, person__in=persons_attended_by(organisation_id)
+        )
+        .exclude(from_organisation_id=organisation_id)
+        .select_related("person", "from_organisation", "requested_by")
+        .order_by("requested_at", "id")
+    )
+
+
+def link_requests_sent(*, organisation_id: int) -> QuerySet[LinkRequest]:
+    """The organisation's own requests. Whether it attends each person now is annotated: only
+    then may a page name the person (``viewer_attends``)."""
+    return (
+        LinkRequest.objects.filter(from_organisation_id=organisation_id)
+        .select_related("person", "requested_by", "referral")
+        .annotate(viewer_attends=_attended_by(organisation_id))
+        .order_by("-requested_at", "-id")
+    )
+
+
+def link_request_received_for_viewer(
+    *, viewer: Viewer, link_request_id: int, person_id: int | None = None
+) -> LinkRequest:
+    """A pending request the viewer's organisation may answer (of ``person_id``, if given); else
+    404."""
+    qs = link_requests_received(organisation_id=viewer.organisation_id).filter(pk=link_request_id)
+    if person_id is not None:
+        qs = qs.filter(person_id=person_id)
+    found = qs.first()
+    if found is None:
+        raise Http404
+    return found
+
+
 # --- Consultas bajo demanda -----------------------------------------------------------------------
 
 
@@ -455,6 +519,8 @@ class Indicator:
 class PlanView:
     plan: JointPlan
     participants: list[Organisation]
+    goals: list[PlanGoal]
+    goal_indicators: list[Indicator]
     actions: list[PlanAction]
     action_indicators: list[Indicator]
     commitments: list[PlanCommitment]
@@ -465,24 +531,32 @@ class PlanView:
 
 
 def plan_view(*, viewer: Viewer, plan: JointPlan, request_id: str = "") -> PlanView:
-    """The plan filtered like the record: an action or commitment is shown in full when the viewer's
-    decision for (its category, its service) is FULL; at INDICATOR only its area and service
-    (once per pair); HIDDEN leaves it out. Constant number of queries."""
+    """The plan filtered like the record: a goal, an action or a commitment is shown in full when
+    the viewer's decision for (its category, its service) is FULL; at INDICATOR only its area and
+    service (once per pair); HIDDEN leaves it out. Constant number of queries."""
     facts = load_facts(viewer=viewer, person_id=plan.person_id, purpose=Purpose.ITINERARY)
-    cache: dict[tuple[str, str], Decision] = {}
+    cache: dict[tuple[str, str, int], Decision] = {}
 
-    def decision(category: str, service: str) -> Decision:
-        key = (category, service)
+    def decision(category: str, service: str, organisation: Organisation) -> Decision:
+        key = (category, service, organisation.pk)
         if key not in cache:
-            cache[key] = decide(facts, category, service)
+            cache[key] = decide_item(facts, category, service, organisation)
         return cache[key]
 
+    goals: list[PlanGoal] = []
+    goal_indicators: list[Indicator] = []
+    for goal in plan.goals.select_related("owner_organisation").order_by("start_date", "id"):
+        d = decision(goal.category, goal.owner_service, goal.owner_organisation)
+        if d.level == FULL:
+            goals.append(goal)
+        elif d.level == INDICATOR:
+            goal_indicators.append(Indicator(goal.category, goal.owner_service))
     actions: list[PlanAction] = []
     action_indicators: list[Indicator] = []
     for action in plan.actions.select_related("owner_organisation", "resource").order_by(
         "start_date", "id"
     ):
-        d = decision(action.category, action.owner_service)
+        d = decision(action.category, action.owner_service, action.owner_organisation)
         if d.level == FULL:
             actions.append(action)
         elif d.level == INDICATOR:
@@ -495,7 +569,9 @@ def plan_view(*, viewer: Viewer, plan: JointPlan, request_id: str = "") -> PlanV
     for commitment in plan.commitments.select_related("checked_by_organisation").prefetch_related(
         Prefetch("compliance_records", queryset=records)
     ):
-        d = decision(commitment.category, commitment.checked_by_service)
+        d = decision(
+            commitment.category, commitment.checked_by_service, commitment.checked_by_organisation
+        )
         if d.level == FULL:
             commitments.append(commitment)
         elif d.level == INDICATOR:
@@ -508,6 +584,8 @@ def plan_view(*, viewer: Viewer, plan: JointPlan, request_id: str = "") -> PlanV
     return PlanView(
         plan=plan,
         participants=list(plan.organisations.order_by("name")),
+        goals=goals,
+        goal_indicators=list(dict.fromkeys(goal_indicators)),
         actions=actions,
         action_indicators=list(dict.fromkeys(action_indicators)),
         commitments=commitments,
@@ -532,6 +610,22 @@ def plan_action_for_viewer(*, viewer: Viewer, action_id: int) -> PlanAction:
     if action is None:
         raise Http404
     return action
+
+
+def plan_goal_for_viewer(*, viewer: Viewer, goal_id: int) -> PlanGoal:
+    """A goal owned by the viewer's organisation, of a plan it takes part in; else 404."""
+    goal = (
+        PlanGoal.objects.filter(
+            pk=goal_id,
+            owner_organisation_id=viewer.organisation_id,
+            plan__in=plans_for(organisation_id=viewer.organisation_id),
+        )
+        .select_related("plan")
+        .first()
+    )
+    if goal is None:
+        raise Http404
+    return goal
 
 
 def commitment_for_viewer(*, viewer: Viewer, commitment_id: int) -> PlanCommitment:
@@ -594,7 +688,12 @@ def conference_for_viewer(*, viewer: Viewer, conference_id: int) -> CaseConferen
 class CaseItem:
     case: ConferenceCase
     attended: bool
-    agreements: list[ConferenceAgreement]
+    #: the agreements the viewer sees in full (sharing decides per category and service)
+    agreements: list[ConferenceAgreement] = field(default_factory=list)
+    #: the (category, service) pairs of agreements the viewer may only know exist
+    agreement_indicators: list[Indicator] = field(default_factory=list)
+    #: the shown agreements the viewer's service may turn into a plan action
+    convertible: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -602,12 +701,44 @@ class ConferenceView:
     conference: CaseConference
     attendees: list[ConferenceAttendee]
     cases: list[CaseItem]
+    log_lines: list[LogLine] = field(default_factory=list)
 
 
-def conference_view(*, viewer: Viewer, conference: CaseConference) -> ConferenceView:
-    """Cases of persons the viewer's organisation attends show the person and the agreements; the
-    others only "caso presentado por <organisation>". Case summaries come from ``record_for``, one
-    case per request (``conference_case``)."""
+def agreement_decisions(
+    facts: Facts, agreements: Iterable[ConferenceAgreement]
+) -> dict[int, Decision]:
+    """The viewer's decision for each agreement: its (category, recording service) pair, as for
+    a plan action (``decide_item``)."""
+    cache: dict[tuple[str, str, int], Decision] = {}
+    out = {}
+    for agreement in agreements:
+        key = (agreement.category, agreement.recorded_by_service, agreement.recorded_by_org_id)
+        if key not in cache:
+            cache[key] = decide_item(
+                facts, agreement.category, agreement.recorded_by_service, agreement.recorded_by_org
+            )
+        out[agreement.pk] = cache[key]
+    return out
+
+
+def may_convert(viewer: Viewer, agreement: ConferenceAgreement) -> bool:
+    """An agreement becomes an action of the service that recorded it, in the same area: the
+    action is then seen exactly as the agreement was (decision 0006)."""
+    return agreement.recorded_by_service == viewer.service and agreement.category in dict(
+        writable_categories(viewer.service)
+    )
+
+
+def conference_view(
+    *, viewer: Viewer, conference: CaseConference, request_id: str = ""
+) -> ConferenceView:
+    """Cases of persons the viewer's organisation attends show the person and the agreements the
+    viewer may see; the others only "caso presentado por <organisation>". Each agreement is shown
+    as ``sharing.policy.decide`` gives the viewer its (category, recording service) for the
+    purpose "comisión": in full, as "there are agreements in area X recorded by service Y"
+    (once per pair), or not at all, exactly as if there were none. Case summaries come from
+    ``record_for``, one case per request (``conference_case``). Constant number of queries: the
+    decision facts of every attended case are read together (``load_facts_many``)."""
     attendees = list(
         conference.attendees.select_related("user", "organisation").order_by(
             "organisation__name", "id"
@@ -630,15 +761,37 @@ def conference_view(*, viewer: Viewer, conference: CaseConference) -> Conference
         .filter(pk__in=[c.person_id for c in cases])
         .values_list("pk", flat=True)
     )
-    items = [
-        CaseItem(
-            case=c,
-            attended=c.person_id in attended,
-            agreements=list(c.agreements.all()) if c.person_id in attended else [],
+    with_agreements = [c for c in cases if c.person_id in attended and c.agreements.all()]
+    all_facts = load_facts_many(
+        pairs=[(viewer, c.person_id) for c in with_agreements], purpose=Purpose.CASE_CONFERENCE
+    )
+    facts_of = {c.pk: f for c, f in zip(with_agreements, all_facts, strict=True)}
+    items: list[CaseItem] = []
+    lines: list[LogLine | None] = []
+    for c in cases:
+        item = CaseItem(case=c, attended=c.person_id in attended)
+        items.append(item)
+        facts = facts_of.get(c.pk)
+        if facts is None:
+            continue
+        decisions = agreement_decisions(facts, c.agreements.all())
+        for agreement in c.agreements.all():
+            d = decisions[agreement.pk]
+            if d.level == FULL:
+                item.agreements.append(agreement)
+                if may_convert(viewer, agreement):
+                    item.convertible.add(agreement.pk)
+            elif d.level == INDICATOR:
+                indicator = Indicator(agreement.category, agreement.recorded_by_service)
+                if indicator not in item.agreement_indicators:
+                    item.agreement_indicators.append(indicator)
+        lines.extend(
+            _log_line(viewer, c.person_id, Purpose.CASE_CONFERENCE, d, request_id)
+            for d in decisions.values()
         )
-        for c in cases
-    ]
-    return ConferenceView(conference=conference, attendees=attendees, cases=items)
+    return ConferenceView(
+        conference=conference, attendees=attendees, cases=items, log_lines=_unique_lines(lines)
+    )
 
 
 def case_for_viewer(*, viewer: Viewer, case_id: int) -> ConferenceCase:
@@ -664,18 +817,39 @@ def conference_case_for_viewer(
     return case, organisation_attends(viewer.organisation_id, case.person_id)
 
 
-def agreement_for_viewer(*, viewer: Viewer, agreement_id: int) -> ConferenceAgreement:
-    """An agreement of a conference the viewer sees, about a person the organisation attends."""
+@dataclass
+class AgreementView:
+    agreement: ConferenceAgreement
+    log_lines: list[LogLine]
+
+
+def agreement_for_viewer(
+    *, viewer: Viewer, agreement_id: int, request_id: str = ""
+) -> AgreementView:
+    """An agreement the viewer may turn into an action: of a conference the viewer sees, about a
+    person the organisation attends, seen in full (``sharing.policy.decide`` for its category and
+    recording service, purpose "comisión") and recorded by the viewer's kind of service in an area
+    it files under (``may_convert``). Anything else is a 404, like a missing id. The page shows
+    the agreement's text: its disclosure line comes with it."""
     agreement = (
         ConferenceAgreement.objects.filter(pk=agreement_id)
         .filter(case__conference__in=CaseConference.objects.filter(_conference_access(viewer)))
         .filter(case__person__in=persons_attended_by(viewer.organisation_id))
-        .select_related("case__conference", "case__person", "plan_action")
+        .select_related("case__conference", "case__person", "plan_action", "recorded_by_org")
         .first()
     )
-    if agreement is None:
+    if agreement is None or not may_convert(viewer, agreement):
         raise Http404
-    return agreement
+    facts = load_facts(
+        viewer=viewer, person_id=agreement.case.person_id, purpose=Purpose.CASE_CONFERENCE
+    )
+    decision = agreement_decisions(facts, [agreement])[agreement.pk]
+    if decision.level != FULL:
+        raise Http404
+    line = _log_line(
+        viewer, agreement.case.person_id, Purpose.CASE_CONFERENCE, decision, request_id
+    )
+    return AgreementView(agreement, [line] if line else [])
 
 
 # --- Mapa de recursos -----------------------------------------------------------------------------

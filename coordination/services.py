@@ -23,8 +23,9 @@ from ris.accounts.models import Membership, Organisation, Role, User
 from ris.accounts.viewer import Viewer
 from sharing.caseload import enrolment_open, organisation_attends
 from sharing.categories import BY_CODE
-from sharing.models import Enrolment
-from sharing.policy import load_facts
+from sharing.disclosure import LogLine, disclosure_log_append
+from sharing.models import Channel, DisclosureLogEntry, Enrolment
+from sharing.policy import FULL, load_facts
 
 from .models import (
     CaseConference,
@@ -34,12 +35,20 @@ from .models import (
     ConferenceCase,
     InformationRequest,
     JointPlan,
+    LinkRequest,
     PlanAction,
     PlanCommitment,
+    PlanGoal,
     Referral,
     Resource,
 )
-from .selectors import consent_check, organisations_attending, writable_categories
+from .selectors import (
+    agreement_decisions,
+    consent_check,
+    may_convert,
+    organisations_attending,
+    writable_categories,
+)
 
 
 class StaleVersion(ValidationError):
@@ -126,10 +135,12 @@ def referral_send(
     reason: str,
     categories: list[str],
     purpose: str = Purpose.REFERRAL,
+    link_request_id: int | None = None,
 ) -> Referral:
     """Send a referral. The sender must attend the person; a consent in force must grant the
-    receiver
-    (organisation or service kind) "derivación" (and the referral's purpose) for every category."""
+    receiver (organisation or service kind) "derivación" (and the referral's purpose) for every
+    category. ``link_request_id``: the referral answers that request for a link (the receiver is
+    the organisation that asked), which it closes."""
     facts = load_facts(viewer=viewer, person_id=person_id, purpose=Purpose.REFERRAL)
     if not facts.attends:
         raise PermissionDenied
@@ -155,6 +166,25 @@ def referral_send(
         raise ValidationError(
             _("Ya hay una derivación pendiente de esta persona a %(org)s.") % {"org": receiver.name}
         )
+    link = None
+    if link_request_id is not None:
+        link = (
+            LinkRequest.objects.select_for_update()
+            .filter(pk=link_request_id, person_id=person_id, state=LinkRequest.State.PENDING)
+            .exclude(from_organisation_id=viewer.organisation_id)
+            .first()
+        )
+        if link is None:
+            raise ValidationError(_("Esta solicitud de vinculación ya ha sido atendida."))
+        if link.from_organisation_id != receiver.pk:
+            raise ValidationError(
+                {
+                    "to_organisation": _(
+                        "Para atender la solicitud de vinculación, derive a la organización que "
+                        "la hizo."
+                    )
+                }
+            )
     referral = Referral.objects.create(
         person_id=person_id,
         from_organisation_id=viewer.organisation_id,
@@ -166,6 +196,19 @@ def referral_send(
         sent_by_id=viewer.user_id,
         sent_at=timezone.now(),
     )
+    if link is not None:
+        link.state, link.referral = LinkRequest.State.REFERRED, referral
+        link.answered_at, link.answered_by_id = referral.sent_at, viewer.user_id
+        link.answered_by_organisation_id = viewer.organisation_id
+        link.save(
+            update_fields=[
+                "state",
+                "referral",
+                "answered_at",
+                "answered_by",
+                "answered_by_organisation",
+            ]
+        )
     _reevaluate(person_id)
     return referral
 
@@ -200,7 +243,9 @@ def _transition(viewer: Viewer, referral_id: int, action: str) -> tuple[Referral
 @transaction.atomic
 def referral_accept(*, viewer: Viewer, referral_id: int) -> Referral:
     """The receiver accepts: it now attends the person (enrolment with origin "referral") and the
-    accepting user becomes its reference professional, in this same transaction."""
+    accepting user becomes its reference professional, in this same transaction. The person's
+    evaluation is queued once, on commit: the referral is answered, and the receiver, attending
+    now, receives the person's alerts still open (decision 0007)."""
     referral, new_state = _transition(viewer, referral_id, Referral.Action.ACCEPT)
     problem, _ids = _referral_consent(
         person_id=referral.person_id,
@@ -225,6 +270,7 @@ def referral_accept(*, viewer: Viewer, referral_id: int) -> Referral:
         person=referral.person,
         origin=Enrolment.Origin.REFERRAL,
         by=User.objects.get(pk=viewer.user_id),
+        evaluate=False,  # queued below, once
     )
     ReferenceProfessional.objects.get_or_create(
         person_id=referral.person_id,
@@ -277,6 +323,90 @@ def referral_cancel(*, viewer: Viewer, referral_id: int) -> Referral:
     referral.save(update_fields=["state", "cancelled_at", "cancelled_by"])
     _reevaluate(referral.person_id)
     return referral
+
+
+# --- Solicitudes de vinculación ----------------------------------------------------------------
+
+
+@transaction.atomic
+def link_request_create(*, viewer: Viewer, person_id: int, reason: str) -> LinkRequest:
+    """After "esta persona ya consta en el sistema": the viewer's organisation, which does not
+    attend the person, asks the organisations that do to refer the person to it. ``person_id``
+    comes from the logged exact lookup (``cases.search.lookup_outside_caseload``); the request is
+    logged too (a ``lookup`` line with the basis ``link_request:<id>``), in this transaction."""
+    from cases.models import Person
+
+    if organisation_attends(viewer.organisation_id, person_id):
+        raise PermissionDenied  # nothing to link: the view opens the record instead
+    if not Person.objects.filter(pk=person_id, merged_into__isnull=True).exists():
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Explique para qué necesita la vinculación.")})
+    if LinkRequest.objects.filter(
+        person_id=person_id,
+        from_organisation_id=viewer.organisation_id,
+        state=LinkRequest.State.PENDING,
+    ).exists():
+        raise ValidationError(
+            _("Su organización ya tiene una solicitud de vinculación pendiente para esta persona.")
+        )
+    link = LinkRequest.objects.create(
+        person_id=person_id,
+        from_organisation_id=viewer.organisation_id,
+        reason=reason,
+        requested_by_id=viewer.user_id,
+        requested_at=timezone.now(),
+    )
+    disclosure_log_append(
+        [
+            LogLine(
+                event=DisclosureLogEntry.Event.LOOKUP,
+                channel=Channel.WEB,
+                user_id=viewer.user_id,
+                organisation_id=viewer.organisation_id,
+                role=viewer.role,
+                person_id=person_id,
+                category="ficha_basica",
+                level="indicator",
+                purpose=Purpose.REFERRAL,
+                basis=f"link_request:{link.pk}",
+            )
+        ]
+    )
+    return link
+
+
+@transaction.atomic
+def link_request_decline(*, viewer: Viewer, link_request_id: int, reason: str) -> LinkRequest:
+    """An organisation that attends the person answers that it will not refer them (the reason
+    is read by the requester)."""
+    link = (
+        LinkRequest.objects.select_for_update()
+        .filter(pk=link_request_id)
+        .exclude(from_organisation_id=viewer.organisation_id)
+        .first()
+    )
+    if link is None or not organisation_attends(viewer.organisation_id, link.person_id):
+        raise PermissionDenied
+    if link.state != LinkRequest.State.PENDING:
+        raise ValidationError(_("Esta solicitud de vinculación ya ha sido atendida."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"decline_reason": _("Indique por qué no deriva a la persona.")})
+    link.state, link.decline_reason = LinkRequest.State.DECLINED, reason
+    link.answered_at, link.answered_by_id = timezone.now(), viewer.user_id
+    link.answered_by_organisation_id = viewer.organisation_id
+    link.save(
+        update_fields=[
+            "state",
+            "decline_reason",
+            "answered_at",
+            "answered_by",
+            "answered_by_organisation",
+        ]
+    )
+    return link
 
 
 # --- Consultas bajo demanda -----------------------------------------------------------------------
@@ -454,11 +584,12 @@ def plan_update(
     return plan
 
 
-def _check_own_category(viewer: Viewer, category: str) -> None:
+def _check_own_category(viewer: Viewer, category: str, message: str = "") -> None:
     if category not in dict(writable_categories(viewer.service)):
         raise ValidationError(
             {
-                "category": _(
+                "category": message
+                or _(
                     "Su servicio solo puede registrar acciones y compromisos en sus propias áreas."
                 )
             }
@@ -526,6 +657,77 @@ def plan_action_set_state(
     action.save(update_fields=["state", "version", "updated_at"])
     _reevaluate(action.plan.person_id)
     return action
+
+
+GOAL_FIELDS = ("description", "category", "state", "start_date", "target_date", "review_date")
+
+
+def _check_goal(goal: PlanGoal) -> None:
+    try:
+        goal.full_clean(exclude=["plan", "owner_organisation", "created_by"])
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from exc
+
+
+@transaction.atomic
+def plan_goal_create(
+    *,
+    viewer: Viewer,
+    plan_id: int,
+    description: str,
+    category: str,
+    start_date: dt.date,
+    target_date: dt.date | None = None,
+    review_date: dt.date | None = None,
+    state: str = PlanGoal.State.PENDING,
+) -> PlanGoal:
+    """An objective of the viewer's own organisation and service, in one of its own areas."""
+    plan = _participant_plan(viewer, plan_id)
+    _check_own_category(
+        viewer, category, _("Su servicio solo puede registrar objetivos en sus propias áreas.")
+    )
+    goal = PlanGoal(
+        plan=plan,
+        owner_organisation_id=viewer.organisation_id,
+        owner_service=viewer.service,
+        description=(description or "").strip(),
+        category=category,
+        state=state,
+        start_date=start_date,
+        target_date=target_date,
+        review_date=review_date,
+        created_by_id=viewer.user_id,
+    )
+    _check_goal(goal)
+    goal.save()
+    _reevaluate(plan.person_id)
+    return goal
+
+
+@transaction.atomic
+def plan_goal_update(
+    *, viewer: Viewer, goal_id: int, version: int, data: dict[str, Any]
+) -> PlanGoal:
+    """Only the organisation that owns the objective changes it, and only if nobody saved it since
+    ``version`` was read."""
+    goal = PlanGoal.objects.select_for_update().filter(pk=goal_id).first()
+    if goal is None or goal.owner_organisation_id != viewer.organisation_id:
+        raise PermissionDenied
+    _participant_plan(viewer, goal.plan_id)
+    if goal.version != version:
+        raise StaleVersion(_("este objetivo"))
+    for name, value in data.items():
+        if name not in GOAL_FIELDS:
+            raise ValueError(name)
+        setattr(goal, name, (value or "").strip() if name == "description" else value)
+    _check_own_category(
+        viewer, goal.category, _("Su servicio solo puede registrar objetivos en sus propias áreas.")
+    )
+    _check_goal(goal)
+    goal.version = version + 1
+    goal.save()
+    _reevaluate(goal.plan.person_id)
+    return goal
 
 
 @transaction.atomic
@@ -645,7 +847,11 @@ def conference_case_add(*, viewer: Viewer, conference_id: int, person_id: int) -
 
 
 @transaction.atomic
-def agreement_create(*, viewer: Viewer, case_id: int, text: str) -> ConferenceAgreement:
+def agreement_create(
+    *, viewer: Viewer, case_id: int, text: str, category: str
+) -> ConferenceAgreement:
+    """An agreement about a case the viewer's organisation attends, filed by the viewer's service
+    under one of its own areas: attendees see it as sharing gives them that area."""
     case = ConferenceCase.objects.select_related("conference").filter(pk=case_id).first()
     if case is None or not _may_use_conference(viewer, case.conference):
         raise PermissionDenied
@@ -654,9 +860,16 @@ def agreement_create(*, viewer: Viewer, case_id: int, text: str) -> ConferenceAg
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("Escriba el acuerdo.")})
+    if not category:
+        raise ValidationError({"category": _("Indique el área a la que se refiere el acuerdo.")})
+    _check_own_category(
+        viewer, category, _("Su servicio solo puede registrar acuerdos en sus propias áreas.")
+    )
     return ConferenceAgreement.objects.create(
         case=case,
         text=text,
+        category=category,
+        recorded_by_service=viewer.service,
         recorded_by_id=viewer.user_id,
         recorded_by_org_id=viewer.organisation_id,
         recorded_at=timezone.now(),
@@ -670,21 +883,38 @@ def agreement_to_action(
     agreement_id: int,
     plan_id: int,
     action_type: str,
-    category: str,
     start_date: dt.date,
     end_date: dt.date | None = None,
     review_date: dt.date | None = None,
     resource_id: int | None = None,
 ) -> PlanAction:
-    """Turn an agreement into an action of the viewer's service in one of the person's plans."""
+    """Turn an agreement into an action of the viewer's service in one of the person's plans.
+
+    The action keeps the agreement's area, and only the kind of service that recorded the
+    agreement converts it, so the action is seen exactly as the agreement was; the viewer must
+    see the agreement in full."""
     agreement = (
-        ConferenceAgreement.objects.select_for_update()
-        .select_related("case__conference")
+        ConferenceAgreement.objects.select_for_update(of=("self",))
+        .select_related("case__conference", "recorded_by_org")
         .filter(pk=agreement_id)
         .first()
     )
     if agreement is None or not _may_use_conference(viewer, agreement.case.conference):
         raise PermissionDenied
+    if not organisation_attends(viewer.organisation_id, agreement.case.person_id):
+        raise PermissionDenied
+    facts = load_facts(
+        viewer=viewer, person_id=agreement.case.person_id, purpose=Purpose.CASE_CONFERENCE
+    )
+    if agreement_decisions(facts, [agreement])[agreement.pk].level != FULL:
+        raise PermissionDenied
+    if not may_convert(viewer, agreement):
+        raise ValidationError(
+            _(
+                "Solo el servicio que registró el acuerdo puede convertirlo en una acción: la "
+                "acción conserva su área."
+            )
+        )
     if agreement.plan_action_id is not None:
         raise ValidationError(_("Este acuerdo ya se convirtió en una acción del itinerario."))
     plan = JointPlan.objects.filter(pk=plan_id, person_id=agreement.case.person_id).first()
@@ -695,7 +925,7 @@ def agreement_to_action(
         plan_id=plan.pk,
         action_type=action_type,
         description=agreement.text,
-        category=category,
+        category=agreement.category,
         start_date=start_date,
         end_date=end_date,
         review_date=review_date,

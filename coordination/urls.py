@@ -23,6 +23,14 @@ urlpatterns = [
     ),
     path("derivaciones/<int:referral_id>/anular/", views.referral_cancel, name="referral_cancel"),
     path("personas/<int:person_id>/derivar/", views.referral_create, name="referral_create"),
+    # solicitudes de vinculación (after "esta persona ya consta en el sistema")
+    path("derivaciones/vincular/", views.referral_link_request, name="referral_link_request"),
+    path("derivaciones/vinculaciones/", views.link_request_list, name="link_request_list"),
+    path(
+        "derivaciones/vinculaciones/<int:link_request_id>/descartar/",
+        views.link_request_decline,
+        name="link_request_decline",
+    ),
     # consultas sin derivación
     path("consultas/", views.request_list, name="request_list"),
     path("consultas/<int:request_id>/", views.request_detail, name="request_detail"),
@@ -33,6 +41,8 @@ urlpatterns = [
     path("itinerarios/<int:plan_id>/", views.plan_detail, name="plan_detail"),
     path("itinerarios/<int:plan_id>/editar/", views.plan_edit, name="plan_edit"),
     path("itinerarios/<int:plan_id>/acciones/nueva/", views.action_create, name="action_create"),
+    path("itinerarios/<int:plan_id>/objetivos/nuevo/", views.goal_create, name="goal_create"),
+    path("itinerarios/objetivos/<int:goal_id>/", views.goal_edit, name="goal_edit"),
     path(
         "itinerarios/<int:plan_id>/compromisos/nuevo/",
         views.commitment_create,

@@ -38,8 +38,11 @@ from .forms import (
     ConferenceForm,
     InformationRequestFilterForm,
     InformationRequestForm,
+    LinkRequestDeclineForm,
+    LinkRequestForm,
     PlanActionForm,
     PlanForm,
+    PlanGoalForm,
     ReferralCompleteForm,
     ReferralFilterForm,
     ReferralForm,
@@ -63,6 +66,11 @@ def _ns(request) -> str:
     """The namespace these pages are served under: the workspace's, or the NGO portal's."""
     match = request.resolver_match
     return "portal" if match is not None and match.namespace == "portal" else "coordination"
+
+
+def _record_ns(request) -> str:
+    """The namespace of the record pages that go with ``_ns``."""
+    return "portal" if _ns(request) == "portal" else "workspace"
 
 
 def _request_id(request) -> str:
@@ -117,18 +125,42 @@ def referral_list(request):
         selectors.referrals_for(organisation_id=viewer.organisation_id, box=box, state=state),
     )
     counts = selectors.referral_counts_for(organisation_id=viewer.organisation_id)
+    links_pending = selectors.link_requests_received(
+        organisation_id=viewer.organisation_id
+    ).count()
     return render(
         request,
         "coordination/referral_list.html",
-        {"form": form, **listing, "counts": counts, "section": "referrals"},
+        {
+            "form": form,
+            **listing,
+            "counts": counts,
+            "links_pending": links_pending,
+            "section": "referrals",
+        },
     )
 
 
 @role_required(*STAFF_ROLES)
 def referral_create(request, person_id: int):
+    """Refer a person the organisation attends; with ``?vinculacion=<id>``, in answer to that
+    request for a link (the receiver is then the organisation that asked)."""
     viewer = request.viewer
     person = _attended_person(request, person_id, Purpose.REFERRAL)
-    form = ReferralForm(request.POST or None, viewer=viewer)
+    link = None
+    if "vinculacion" in request.GET:
+        link_id = request.GET["vinculacion"]
+        if not link_id.isdigit():
+            raise Http404
+        link = selectors.link_request_received_for_viewer(
+            viewer=viewer, link_request_id=int(link_id), person_id=person.pk
+        )
+    form = ReferralForm(
+        request.POST or None,
+        viewer=viewer,
+        receiver=link.from_organisation if link is not None else None,
+        initial={"reason": link.reason} if link is not None else None,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -139,6 +171,7 @@ def referral_create(request, person_id: int):
                 reason=data["reason"],
                 categories=data["categories"],
                 purpose=data["purpose"],
+                link_request_id=link.pk if link is not None else None,
             )
         except PermissionDenied as exc:
             raise Http404 from exc
@@ -152,7 +185,7 @@ def referral_create(request, person_id: int):
     return render(
         request,
         "coordination/referral_form.html",
-        {"form": form, "person": person, "section": "referrals"},
+        {"form": form, "person": person, "link": link, "section": "referrals"},
     )
 
 
@@ -254,6 +287,93 @@ def referral_cancel(request, referral_id: int):
         lambda pk: services.referral_cancel(viewer=request.viewer, referral_id=pk),
         _("Derivación anulada."),
     )
+
+
+# --- Solicitudes de vinculación ----------------------------------------------------------------
+
+
+@role_required(*STAFF_ROLES)
+def referral_link_request(request):
+    """After "esta persona ya consta en el sistema" (``cases.views.person_link_request``, which
+    logged the exact lookup and kept the person in the session): ask the organisations that attend
+    the person to refer them. The page shows nothing about the person, not even who attends them;
+    without a person checked that way it only explains how to start."""
+    from cases.views import LINK_SESSION_KEY
+
+    viewer = request.viewer
+    person_id = request.session.get(LINK_SESSION_KEY)
+    if not isinstance(person_id, int):
+        return render(
+            request,
+            "coordination/link_request_form.html",
+            {"form": None, "section": "referrals"},
+        )
+    if persons_attended_by(viewer.organisation_id).filter(pk=person_id).exists():
+        del request.session[LINK_SESSION_KEY]  # attended meanwhile: nothing to ask
+        return redirect(_record_ns(request) + ":person_record", person_id=person_id)
+    form = LinkRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.link_request_create(
+                viewer=viewer, person_id=person_id, reason=form.cleaned_data["reason"]
+            )
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            del request.session[LINK_SESSION_KEY]
+            messages.success(
+                request,
+                _(
+                    "Solicitud enviada a las organizaciones que atienden a la persona. Si la "
+                    "persona da su consentimiento, le enviarán una derivación."
+                ),
+            )
+            return redirect(_ns(request) + ":link_request_list")
+    return render(
+        request, "coordination/link_request_form.html", {"form": form, "section": "referrals"}
+    )
+
+
+@role_required(*STAFF_ROLES)
+def link_request_list(request):
+    """Requests of other organisations about persons this one attends (to answer), and this
+    organisation's own (their state only: the person is named once the organisation attends
+    them)."""
+    org = request.viewer.organisation_id
+    received = list(selectors.link_requests_received(organisation_id=org))
+    listing = _listing(request, selectors.link_requests_sent(organisation_id=org))
+    return render(
+        request,
+        "coordination/link_request_list.html",
+        {
+            "received": received,
+            **listing,
+            "decline_form": LinkRequestDeclineForm(),
+            "section": "referrals",
+        },
+    )
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def link_request_decline(request, link_request_id: int):
+    viewer = request.viewer
+    link = selectors.link_request_received_for_viewer(
+        viewer=viewer, link_request_id=link_request_id
+    )
+    form = LinkRequestDeclineForm(request.POST)
+    reason = form.cleaned_data["decline_reason"] if form.is_valid() else ""
+    try:
+        services.link_request_decline(viewer=viewer, link_request_id=link.pk, reason=reason)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Solicitud de vinculación respondida."))
+    return redirect(_ns(request) + ":link_request_list")
 
 
 # --- Consultas bajo demanda -----------------------------------------------------------------------
@@ -469,6 +589,67 @@ def plan_edit(request, plan_id: int):
 
 
 @role_required(*STAFF_ROLES)
+def goal_create(request, plan_id: int):
+    viewer = request.viewer
+    plan = selectors.plan_for_viewer(viewer=viewer, plan_id=plan_id)
+    form = PlanGoalForm(request.POST or None, viewer=viewer)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.plan_goal_create(
+                viewer=viewer,
+                plan_id=plan.pk,
+                **{name: data[name] for name in services.GOAL_FIELDS},
+            )
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Objetivo añadido al itinerario."))
+            return redirect(_ns(request) + ":plan_detail", plan_id=plan.pk)
+    return render(
+        request,
+        "coordination/goal_form.html",
+        {"form": form, "plan": plan, "goal": None, "section": "plans"},
+    )
+
+
+@role_required(*STAFF_ROLES)
+def goal_edit(request, goal_id: int):
+    """Only the owner edits a goal, with the version it read: a stale save keeps the input and
+    shows the version saved meanwhile."""
+    viewer = request.viewer
+    goal = selectors.plan_goal_for_viewer(viewer=viewer, goal_id=goal_id)
+    initial = {name: getattr(goal, name) for name in services.GOAL_FIELDS}
+    initial["version"] = goal.version
+    form = PlanGoalForm(request.POST or None, viewer=viewer, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        version = data["version"] if data["version"] is not None else -1
+        try:
+            services.plan_goal_update(
+                viewer=viewer,
+                goal_id=goal.pk,
+                version=version,
+                data={name: data[name] for name in services.GOAL_FIELDS},
+            )
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        except ValidationError as exc:
+            _add_errors(form, exc)
+            goal.refresh_from_db()
+        else:
+            messages.success(request, _("Objetivo actualizado."))
+            return redirect(_ns(request) + ":plan_detail", plan_id=goal.plan_id)
+    return render(
+        request,
+        "coordination/goal_form.html",
+        {"form": form, "plan": goal.plan, "goal": goal, "section": "plans"},
+    )
+
+
+@role_required(*STAFF_ROLES)
 def action_create(request, plan_id: int):
     viewer = request.viewer
     plan = selectors.plan_for_viewer(viewer=viewer, plan_id=plan_id)
@@ -621,14 +802,18 @@ def conference_create(request):
 def conference_detail(request, conference_id: int):
     viewer = request.viewer
     conference = selectors.conference_for_viewer(viewer=viewer, conference_id=conference_id)
-    view = selectors.conference_view(viewer=viewer, conference=conference)
+    with transaction.atomic():
+        view = selectors.conference_view(
+            viewer=viewer, conference=conference, request_id=_request_id(request)
+        )
+        disclosure_log_append(view.log_lines)
     return render(
         request,
         "coordination/conference_detail.html",
         {
             "view": view,
             "conference": conference,
-            "agreement_form": AgreementForm(),
+            "agreement_form": AgreementForm(viewer=viewer),
             "section": "conferences",
         },
     )
@@ -699,10 +884,16 @@ def conference_case(request, conference_id: int, case_id: int):
 def agreement_create(request, case_id: int):
     viewer = request.viewer
     case = selectors.case_for_viewer(viewer=viewer, case_id=case_id)
-    form = AgreementForm(request.POST)
-    text = form.cleaned_data["text"] if form.is_valid() else ""
+    form = AgreementForm(request.POST, viewer=viewer)
+    form.is_valid()
+    data = form.cleaned_data
     try:
-        services.agreement_create(viewer=viewer, case_id=case.pk, text=text)
+        services.agreement_create(
+            viewer=viewer,
+            case_id=case.pk,
+            text=data.get("text", ""),
+            category=data.get("category", ""),
+        )
     except PermissionDenied as exc:
         raise Http404 from exc
     except ValidationError as exc:
@@ -715,7 +906,12 @@ def agreement_create(request, case_id: int):
 @role_required(*STAFF_ROLES)
 def agreement_to_action(request, agreement_id: int):
     viewer = request.viewer
-    agreement = selectors.agreement_for_viewer(viewer=viewer, agreement_id=agreement_id)
+    with transaction.atomic():
+        shown = selectors.agreement_for_viewer(
+            viewer=viewer, agreement_id=agreement_id, request_id=_request_id(request)
+        )
+        disclosure_log_append(shown.log_lines)
+    agreement = shown.agreement
     form = AgreementActionForm(
         request.POST or None, viewer=viewer, person_id=agreement.case.person_id
     )
@@ -727,7 +923,6 @@ def agreement_to_action(request, agreement_id: int):
                 agreement_id=agreement.pk,
                 plan_id=data["plan"].pk,
                 action_type=data["action_type"],
-                category=data["category"],
                 start_date=data["start_date"],
                 end_date=data["end_date"],
                 review_date=data["review_date"],

@@ -191,7 +191,7 @@ def test_consent_referral_ngo_portal_and_revocation(world, new_page, shots, live
         label=f"{world.office.name} · Servicio público de empleo"
     )
     social.get_by_label("Motivo de la derivación").fill(REFERRAL_REASON)
-    social.get_by_role("group", name="Categorías que verá la organización receptora").get_by_label(
+    social.get_by_role("group", name="Categorías que se envían con la derivación").get_by_label(
         "Competencias y habilidades prelaborales", exact=True
     ).check()
     assert social.get_by_label("Finalidad").input_value() == Purpose.REFERRAL

@@ -14,8 +14,10 @@ from coordination.models import (
     ConferenceCase,
     InformationRequest,
     JointPlan,
+    LinkRequest,
     PlanAction,
     PlanCommitment,
+    PlanGoal,
     Referral,
     Resource,
 )
@@ -154,6 +156,28 @@ def make_action(
     return PlanAction.objects.create(**fields)
 
 
+def make_goal(
+    plan: JointPlan,
+    owner: Organisation,
+    created_by: User,
+    *,
+    category: str,
+    description: str = "Objetivo de prueba",
+    **extra,
+) -> PlanGoal:
+    fields = dict(
+        plan=plan,
+        owner_organisation=owner,
+        owner_service=owner.kind,
+        description=description,
+        category=category,
+        start_date=TODAY(),
+        created_by=created_by,
+    )
+    fields.update(extra)
+    return PlanGoal.objects.create(**fields)
+
+
 def make_commitment(
     plan: JointPlan,
     checker: Organisation,
@@ -203,10 +227,30 @@ def add_case(
 
 
 def add_agreement(
-    case: ConferenceCase, org: Organisation, user: User, text: str = "Acuerdo de prueba"
+    case: ConferenceCase,
+    org: Organisation,
+    user: User,
+    text: str = "Acuerdo de prueba",
+    *,
+    category: str = "exclusion_social",
+    service: str | None = None,
 ):
+    """An agreement filed under ``category`` by ``org``'s kind of service (or ``service``)."""
     return ConferenceAgreement.objects.create(
-        case=case, text=text, recorded_by=user, recorded_by_org=org
+        case=case,
+        text=text,
+        category=category,
+        recorded_by_service=service or org.kind,
+        recorded_by=user,
+        recorded_by_org=org,
+    )
+
+
+def make_link_request(
+    person, requester: Organisation, requested_by: User, *, reason: str = "Motivo de prueba"
+) -> LinkRequest:
+    return LinkRequest.objects.create(
+        person=person, from_organisation=requester, requested_by=requested_by, reason=reason
     )
 
 
@@ -243,10 +287,12 @@ def attended_persons(n: int, *organisations: Organisation) -> list:
 def coordination_rows(*, person, sender: Organisation, receiver: Organisation, user: User) -> None:
     """One row in every coordination table (admin tests); ``sender`` attends ``person``."""
     make_referral(person, sender, receiver, user)
+    make_link_request(person, receiver, user)
     make_information_request(person, sender, receiver, user, answer="Respuesta", answered_by=user)
     resource = make_resource(sender)
     plan = make_plan(person, sender, user, participants=[receiver])
     action = make_action(plan, sender, user, category="exclusion_social", resource=resource)
+    make_goal(plan, sender, user, category="exclusion_social")
     commitment = make_commitment(plan, sender, user, category="rentas_minimas")
     commitment.compliance_records.create(
         date=TODAY(), complied=True, recorded_by=user, recorded_by_org=sender

@@ -12,14 +12,14 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from coordination.models import CommitmentCompliance, InformationRequest, Referral
+from coordination.models import CommitmentCompliance, InformationRequest, LinkRequest, Referral
 
 from .builders import coordination_rows
 
 pytestmark = pytest.mark.django_db
 
 MODELS = list(apps.get_app_config("coordination").get_models())
-READ_ONLY = (Referral, InformationRequest, CommitmentCompliance)
+READ_ONLY = (Referral, LinkRequest, InformationRequest, CommitmentCompliance)
 
 
 def admin_url(model, action: str, *args) -> str:

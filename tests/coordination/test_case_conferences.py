@@ -318,11 +318,16 @@ def test_an_agreement_is_recorded_only_on_a_case_the_organisation_attends(
     assert (
         client.post(
             reverse("coordination:agreement_create", args=[shared_case.pk]),
-            {"text": "Inscribir en el taller de empleo"},
+            {"text": "Inscribir en el taller de empleo", "category": "itinerario_empleo"},
         ).status_code
         == 302
     )
-    assert shared_case.agreements.get().text == "Inscribir en el taller de empleo"
+    agreement = shared_case.agreements.get()
+    assert (agreement.text, agreement.category, agreement.recorded_by_service) == (
+        "Inscribir en el taller de empleo",
+        "itinerario_empleo",
+        ServiceKind.EMPLOYMENT,
+    )
 
 
 def test_an_agreement_becomes_an_action_of_the_persons_plan(
@@ -340,6 +345,7 @@ def test_an_agreement_becomes_an_action_of_the_persons_plan(
         employment_office,
         employment_counsellor,
         text="Inscribir en el taller de empleo",
+        category="itinerario_empleo",
     )
     plan = make_plan(
         shared_person, social_services_centre, social_worker, participants=[employment_office]
@@ -349,7 +355,6 @@ def test_an_agreement_becomes_an_action_of_the_persons_plan(
     form = {
         "plan": plan.pk,
         "action_type": PlanAction.Type.TRAINING,
-        "category": "itinerario_empleo",
         "start_date": timezone.localdate().strftime("%d/%m/%Y"),
     }
     response = client.post(url, form)
@@ -372,7 +377,6 @@ def test_an_agreement_becomes_an_action_of_the_persons_plan(
             agreement_id=agreement.pk,
             plan_id=plan.pk,
             action_type="otra",
-            category="itinerario_empleo",
             start_date=timezone.localdate(),
         )
     assert "ya se convirtió" in refused.value.messages[0]
@@ -394,7 +398,6 @@ def test_an_agreement_cannot_become_an_action_of_another_persons_plan(
             agreement_id=agreement.pk,
             plan_id=other_plan.pk,
             action_type="otra",
-            category="exclusion_social",
             start_date=timezone.localdate(),
         )
     assert not PlanAction.objects.exists()

@@ -497,3 +497,19 @@ def test_overdue_plan_reviews(
         review_date=past,
     )  # social services do not take part
     assert list(overdue_plan_reviews(organisation_id=social_services_centre.pk)) == [overdue]
+
+
+def test_the_plan_form_warns_that_every_participant_reads_the_title(
+    plan, shared_person, social_worker, client_for
+):
+    """The title is the plan's one free text shown to every participant whatever the areas of its
+    actions (decision 0006): the form says it must hold no personal details."""
+    client = client_for(social_worker)
+    for url in (
+        reverse("coordination:plan_create", args=[shared_person.pk]),
+        reverse("coordination:plan_edit", args=[plan.pk]),
+    ):
+        html = client.get(url).content.decode()
+        assert 'id="id_title_helptext"' in html
+        assert "Lo ven todas las organizaciones participantes" in html
+        assert "no escriba en él datos personales" in html

@@ -36,7 +36,9 @@ from .builders import (
     make_action,
     make_commitment,
     make_conference,
+    make_goal,
     make_information_request,
+    make_link_request,
     make_plan,
     make_referral,
     make_resource,
@@ -57,6 +59,7 @@ class Case:
     denied: object  # one who may not: a 404
     method: str = "get"
     data: dict = field(default_factory=dict)
+    session: dict = field(default_factory=dict)  # what the allowed user's session holds
 
 
 @dataclass
@@ -153,6 +156,39 @@ def _pending(w: World, n: int, state=Referral.State.SENT):
     for _ in range(n):
         make_referral(w.own(), w.ssc, w.eo, w.sw)
     return make_referral(p, w.ssc, w.eo, w.sw, state=state)
+
+
+def referral_link_request(w: World, n: int) -> Case:
+    """The person was found by the exact lookup (``cases.views.person_link_request``)."""
+    from cases.views import LINK_SESSION_KEY
+
+    p = w.own()
+    for _ in range(n):
+        enrol(p, OrganisationFactory())
+        make_link_request(p, OrganisationFactory(), w.sw)
+    return Case(url("referral_link_request"), w.ec, w.evaluator, session={LINK_SESSION_KEY: p.pk})
+
+
+def link_request_list(w: World, n: int) -> Case:
+    for _ in range(n):
+        make_link_request(w.own(), w.eo, w.ec)  # received by the centre
+        p = w.own()
+        make_link_request(p, w.ssc, w.sw)  # sent by the centre: persons it does not attend yet
+        make_link_request(p, OrganisationFactory(), w.sw)
+    return Case(url("link_request_list"), w.sw, w.evaluator)
+
+
+def link_request_decline(w: World, n: int) -> Case:
+    for _ in range(n):
+        make_link_request(w.own(), w.eo, w.ec)
+    link = make_link_request(w.own(), w.eo, w.ec)
+    return Case(
+        url("link_request_decline", link.pk),
+        w.sw,
+        w.ec,
+        method="post",
+        data={"decline_reason": "La persona no consiente"},
+    )
 
 
 def referral_accept(w: World, n: int) -> Case:
@@ -257,6 +293,8 @@ def _plan(w: World, n: int):
     for _ in range(n):
         make_action(plan, w.ssc, w.sw, category=next(CATEGORIES), resource=resource)
         make_action(plan, w.eo, w.ec, category="itinerario_empleo")
+        make_goal(plan, w.ssc, w.sw, category=next(CATEGORIES))
+        make_goal(plan, w.eo, w.ec, category="itinerario_empleo")
         commitment = make_commitment(plan, w.ssc, w.sw, category=next(CATEGORIES))
         for complied in (True, False):
             commitment.compliance_records.create(
@@ -283,6 +321,19 @@ def action_create(w: World, n: int) -> Case:
     for _ in range(n):
         make_resource(w.ngo)
     return Case(url("action_create", make_plan(w.own(), w.ssc, w.sw).pk), w.sw, w.stranger)
+
+
+def goal_create(w: World, n: int) -> Case:
+    plan = make_plan(w.own(), w.ssc, w.sw)
+    for _ in range(n):
+        make_goal(plan, w.ssc, w.sw, category="exclusion_social")
+    return Case(url("goal_create", plan.pk), w.sw, w.stranger)
+
+
+def goal_edit(w: World, n: int) -> Case:
+    plan = _plan(w, n)
+    goal = plan.goals.filter(owner_organisation=w.ssc).first()
+    return Case(url("goal_edit", goal.pk), w.sw, w.ec)
 
 
 def action_state(w: World, n: int) -> Case:
@@ -330,9 +381,13 @@ def conference_create(w: World, n: int) -> Case:
 def _conference(w: World, n: int):
     conference = make_conference(w.ssc, w.sw, attendees=[(w.ec, w.eo)])
     for i in range(n):
-        case = add_case(conference, w.shared() if i % 2 else w.own(), w.ssc, w.sw)
-        add_agreement(case, w.ssc, w.sw)
-        add_agreement(case, w.ssc, w.sw)
+        p = w.shared() if i % 2 else w.own()
+        if i % 4 == 1:  # the employment office may see the social agreements of some cases
+            give_consent(p, services=[ServiceKind.EMPLOYMENT], purposes=[Purpose.CASE_CONFERENCE])
+        case = add_case(conference, p, w.ssc, w.sw)
+        add_agreement(case, w.ssc, w.sw, category=next(CATEGORIES))
+        add_agreement(case, w.ssc, w.sw, category=next(CATEGORIES))
+        add_agreement(case, w.eo, w.ec, category="itinerario_empleo")
         MembershipFactory()  # another user
     for _ in range(n):
         member = MembershipFactory(organisation=w.ngo, role=Role.NGO_TECHNICIAN)
@@ -372,7 +427,7 @@ def agreement_to_action(w: World, n: int) -> Case:
     case = add_case(conference, p, w.ssc, w.sw)
     for _ in range(n):
         make_plan(p, w.ssc, w.sw, participants=[w.eo])
-    agreement = add_agreement(case, w.ssc, w.sw)
+    agreement = add_agreement(case, w.eo, w.ec, category="itinerario_empleo")
     return Case(url("agreement_to_action", agreement.pk), w.ec, w.stranger)
 
 
@@ -406,6 +461,9 @@ SCENARIOS: dict[str, Callable[[World, int], Case]] = {
         referral_list,
         referral_detail,
         referral_create,
+        referral_link_request,
+        link_request_list,
+        link_request_decline,
         referral_accept,
         referral_reject,
         referral_complete,
@@ -420,6 +478,8 @@ SCENARIOS: dict[str, Callable[[World, int], Case]] = {
         plan_detail,
         plan_edit,
         action_create,
+        goal_create,
+        goal_edit,
         action_state,
         commitment_create,
         compliance_create,
@@ -441,6 +501,7 @@ ACTIONS = {
     "referral_reject",
     "referral_complete",
     "referral_cancel",
+    "link_request_decline",
     "request_answer",
     "action_state",
     "agreement_create",
@@ -457,11 +518,19 @@ def request(client, case: Case):
     return client.post(case.url, case.data) if case.method == "post" else client.get(case.url)
 
 
+def with_session(client, case: Case):
+    if case.session:
+        session = client.session
+        session.update(case.session)
+        session.save()
+    return client
+
+
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_the_allowed_user_is_served_and_anyone_else_gets_a_404(name, world, client_for):
     case = SCENARIOS[name](world, 2)
     assert request(client_for(case.denied), case).status_code == 404
-    response = request(client_for(case.allowed), case)
+    response = request(with_session(client_for(case.allowed), case), case)
     assert response.status_code == (302 if case.method == "post" else 200), (
         response.content.decode()[:2000]
     )
@@ -474,7 +543,7 @@ def test_a_page_costs_the_same_with_2_and_with_20_rows(
     counts = []
     for n in (2, 20):
         case = SCENARIOS[name](world, n)
-        client = client_for(case.allowed)
+        client = with_session(client_for(case.allowed), case)
         client.get(case.url)  # warm the session and the content-type cache
         with (
             django_assert_max_num_queries(BOUNDS.get(name, QUERY_BOUND)),

@@ -631,3 +631,50 @@ def test_the_list_filters_by_box_and_state(
     assert ids(bandeja="received") == {received.pk}
     assert ids(estado="rejected") == {received.pk}
     assert ids(bandeja="sent", estado="rejected") == set()
+
+
+# --- What the categories of a referral mean ------------------------------------------------------
+
+CATEGORIES_LABEL = "Categorías que se envían con la derivación"
+
+
+def test_the_form_and_the_detail_say_the_categories_scope_the_referral_not_the_record(
+    covered, employment_office, social_worker, employment_counsellor, client_for, viewer_of
+):
+    form = client_for(social_worker).get(
+        reverse("coordination:referral_create", args=[covered.pk])
+    ).content.decode()
+    assert CATEGORIES_LABEL in form and "Categorías que verá la organización receptora" not in form
+    assert "ve de su historia lo que le permita el consentimiento de la persona" in form
+    referral = send(viewer_of(social_worker), covered, employment_office)
+    for user in (social_worker, employment_counsellor):
+        detail = client_for(user).get(
+            reverse("coordination:referral_detail", args=[referral.pk])
+        ).content.decode()
+        assert CATEGORIES_LABEL in detail
+        assert "no solo estas categorías" in detail
+
+
+def test_once_accepted_the_receiver_sees_what_the_consent_allows_beyond_the_referrals_categories(
+    covered, social_services_centre, employment_office, social_worker, employment_counsellor,
+    consent, client_for, viewer_of,
+):
+    """What the texts above say is what happens: the record follows the person's consent."""
+    from django.utils import timezone
+
+    from cases.models import MotivationAssessment
+    from tests.factories import make_section_entry
+
+    make_section_entry(MotivationAssessment, person=covered, organisation=social_services_centre,
+                       recorded_by=social_worker, assessed_on=timezone.localdate(),
+                       motivation_level="high", emotional_factors="FUERA-DE-LA-DERIVACION")
+    consent(covered, organisations=[employment_office], purposes=[Purpose.FOLLOW_UP])
+    referral = send(viewer_of(social_worker), covered, employment_office,
+                    categories=["exclusion_social"])
+    receiver = client_for(employment_counsellor)
+    record_url = reverse("workspace:person_record", args=[covered.pk])
+    assert receiver.get(record_url, {"finalidad": Purpose.FOLLOW_UP}).status_code == 404
+    services.referral_accept(viewer=viewer_of(employment_counsellor), referral_id=referral.pk)
+    record = receiver.get(record_url, {"finalidad": Purpose.FOLLOW_UP}).content.decode()
+    assert "motivacion" not in referral.categories
+    assert "FUERA-DE-LA-DERIVACION" in record
