@@ -358,10 +358,8 @@ def test_record_page_in_english_shows_translated_category_labels(
     assert heading.group(1).startswith(
         "Social exclusion situation <small>· Social services</small>"
     )
-    assert (
-        "There is information in the “Unemployment benefits and allowances” area recorded by "
-        "Public employment service."
-    ) in html
+    # state benefits are an indicator for social services: the benefits map's yes/no line
+    assert "No detail: you may only know whether any is being received today." in html
     assert "VALOR-EXCLUSION" in html and "812.34" not in html
     for code in ("exclusion_social", "prestaciones_estatales"):
         assert BY_CODE[code].source_label not in html  # the Spanish label does not leak
