@@ -603,25 +603,43 @@ LEFT JOIN unnest(%(communities)s::text[], %(cutoffs)s::date[]) AS c(community, c
     else:
         region, cutoff = "", "%(national_cutoff)s::date"
     # Only the organisations of the overdue referrals hear of them (coordination shows a referral
-    # to its sender and receiver alone): ``_only_organisations`` limits the delivery.
+    # to its sender and receiver alone): ``_only_organisations`` limits the delivery, and each
+    # party is told the date of the oldest overdue referral it takes part in (``by_party``, kept
+    # by ``_narrow_referral``), never that of a referral between other organisations.
     ends = [c for c in (schema.from_organisation, schema.to_organisation) if c]
-    parties = (
-        "array_remove(array_agg(DISTINCT r." + _q(ends[0]) + ")"
-        + "".join(f" || array_agg(DISTINCT r.{_q(c)})" for c in ends[1:]) + ", NULL)"
-        if ends else "ARRAY[]::bigint[]"
-    )
+    if not ends:
+        return None
+    parties = ", ".join(f"(r.{_q(c)})" for c in ends)
     sql = f"""
-SELECT r.{_q(schema.person)} AS person_id, min((r.{_q(schema.sent_at)} AT TIME ZONE %(tz)s)::date) AS sent_on,
-       {parties} AS parties
-FROM {_q(schema.table)} r
-{region}
-WHERE r.{_q(schema.state)} = ANY(%(pending_states)s::text[])
-  AND (r.{_q(schema.sent_at)} AT TIME ZONE %(tz)s)::date < {cutoff} {ctx.only("r", _q(schema.person))}
-GROUP BY r.{_q(schema.person)}
+SELECT p.person_id, min(p.sent_on) AS sent_on, array_agg(p.party ORDER BY p.party) AS parties,
+       jsonb_object_agg(p.party::text, p.sent_on) AS by_party
+FROM (
+    SELECT r.{_q(schema.person)} AS person_id, x.party,
+           min((r.{_q(schema.sent_at)} AT TIME ZONE %(tz)s)::date) AS sent_on
+    FROM {_q(schema.table)} r
+    {region}
+    CROSS JOIN LATERAL (VALUES {parties}) AS x(party)
+    WHERE r.{_q(schema.state)} = ANY(%(pending_states)s::text[])
+      AND (r.{_q(schema.sent_at)} AT TIME ZONE %(tz)s)::date < {cutoff} {ctx.only("r", _q(schema.person))}
+      AND x.party IS NOT NULL
+    GROUP BY r.{_q(schema.person)}, x.party
+) p
+GROUP BY p.person_id
 """
     facts = """jsonb_build_object('ficha_basica', jsonb_build_object('sent_on', h.sent_on),
-                                 '_only_organisations', to_jsonb(h.parties))"""
+                                 'by_party', h.by_party, '_only_organisations', to_jsonb(h.parties))"""
     return sql, facts, {"communities": communities, "cutoffs": cutoffs, "national_cutoff": national}
+
+
+def _narrow_referral(facts: dict, organisation_id: int) -> dict | None:
+    """What one party hears: the date of the oldest overdue referral it sent or received."""
+    by_party = facts.get("by_party")
+    if by_party is None:  # an alert opened before the dates were kept per party
+        return {k: v for k, v in facts.items() if k != "ficha_basica"}
+    sent_on = by_party.get(str(organisation_id))
+    if sent_on is None:
+        return None
+    return {"ficha_basica": {"sent_on": sent_on}, "_only_organisations": [organisation_id]}
 
 
 def _render_referral_unanswered(visible: dict, indicator: frozenset[str], params: dict) -> str:
@@ -943,6 +961,7 @@ RULES: dict[str, RuleDef] = {
             defaults={"working_days": 10, "pending_states": ["sent"]},
             build=_referral_unanswered,
             render=_render_referral_unanswered,
+            narrow=_narrow_referral,
             depends_on=("Referral",),
         ),
         RuleDef(

@@ -828,17 +828,6 @@ def test_no_contact_gives_no_date_at_all_when_a_later_contact_was_restricted(
 # --- Referrals: each party hears of its own ------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "diagnostics/rules.py _referral_unanswered groups every overdue referral of the "
-        "person into one row: 'sent_on' is the earliest of them all and "
-        "'_only_organisations' the parties of all of them, so a party to one overdue "
-        "referral is told the date of another referral between two other organisations "
-        "(which coordination shows to its sender and receiver alone) instead of its own"
-    ),
-)
 def test_a_party_to_one_overdue_referral_is_told_of_its_own_not_of_one_between_others(world):
     Referral = _referral_model()
     if Referral is None:
