@@ -11,7 +11,12 @@ from decimal import Decimal
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-IMV_SOURCE = "Ley 19/2021; importes 2025 según imv_renta_garantizada_2025.csv (ver SOURCES.md)"
+#: The IMV amounts by year: (year, file). Rules use the latest year not after the day evaluated.
+IMV_FILES = ((2025, "imv_renta_garantizada_2025.csv"), (2026, "imv_renta_garantizada_2026.csv"))
+
+
+def imv_source(year: int, filename: str) -> str:
+    return f"Ley 19/2021; importes {year} según {filename} (ver SOURCES.md)"
 
 
 def read_rows(filename: str) -> Iterator[dict[str, str]]:
@@ -108,6 +113,11 @@ def load_reference_data(apps=None) -> None:
     imv = model("MinimumIncomeThreshold")
     _upsert(
         imv,
-        [imv(year=2025, members=int(r["members"]), monthly_eur=Decimal(r["monthly_eur"]), source=IMV_SOURCE) for r in read_rows("imv_renta_garantizada_2025.csv")],
+        [
+            imv(year=year, members=int(r["members"]), monthly_eur=Decimal(r["monthly_eur"]),
+                source=imv_source(year, filename))
+            for year, filename in IMV_FILES
+            for r in read_rows(filename)
+        ],
         ["year", "members"], ["monthly_eur", "source"],
     )
