@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from diagnostics.arope import household_indicators
 from ris.accounts.access import role_required
 from ris.reference.models import DeprivationItem
 
@@ -293,7 +294,10 @@ def _stale_economy(request, context: dict, form: HouseholdEconomyForm, items: li
 def _render_economy(request, context: dict, form: HouseholdEconomyForm, composition: Composition, *,
                     conflict=None, status=200):
     context.update(form=form, conflict=conflict, working_members=form.month_bound_fields(),
-                   members_count=len(composition.living))
+                   members_count=len(composition.living),
+                   # what the saved data give today, by the AROPE definition (decision 0007)
+                   indicators=household_indicators(household_id=composition.household.pk,
+                                                   on=timezone.localdate()))
     return render(request, "cases/household/economy.html", context, status=status)
 
 

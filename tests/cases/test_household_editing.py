@@ -698,3 +698,31 @@ def test_both_pages_cost_the_same_queries_for_a_small_and_a_large_household(
         response = client.get(url(person))
     assert response.status_code == 200
     assert len(large) == len(small)
+
+
+def test_the_economy_page_shows_the_households_arope_indicators_from_the_saved_data(
+    client_for, social_worker, person, household, child
+):
+    """A parent and a child of 7 (1.3 consumption units) living on 500 € a month: 6,000 € a year,
+    4,615 € per unit, below any INE threshold since 2013, so at risk of poverty, AROPE, and a
+    minor in an AROPE household is a child-poverty risk. Seven deprivation items are severe."""
+    from ris.reference.models import DeprivationItem
+
+    HouseholdMemberFactory(household=household, person=child, relationship="child")
+    household.monthly_income = Decimal("500.00")
+    household.save()
+    household.deprivation_items.set(DeprivationItem.objects.order_by("code")[:7])
+    page = text(client_for(social_worker).get(economy_url(person)).content.decode())
+    assert "Unidades de consumo (escala OCDE modificada) 1,3" in page
+    assert "Ingresos anuales por unidad de consumo 4615,38 €" in page
+    assert "En riesgo de pobreza Sí" in page
+    assert "Carencia material y social severa (7 de 13) Sí (7)" in page
+    assert "En riesgo de pobreza o exclusión social (AROPE) Sí" in page
+    assert "Riesgo de pobreza infantil Sí: hay menores en un hogar AROPE" in page
+
+    household.monthly_income = Decimal("4000.00")
+    household.save()
+    household.deprivation_items.clear()
+    page = text(client_for(social_worker).get(economy_url(person)).content.decode())
+    assert "En riesgo de pobreza No" in page
+    assert "Riesgo de pobreza infantil No" in page
