@@ -4,7 +4,7 @@ The sweep delivers thousands of alerts and the inbox shows dozens of them on one
 reading the facts one pair at a time would cost a handful of queries per pair. For the
 pairs inside the caseload (all of them, in practice) this reads exactly what
 ``load_facts`` reads, in a fixed number of queries (caseload, consents in force, legal
-bases, objections, minimum income, agreements; the matrix once per role and community),
+bases, objections, minimum income, agreements, the matrix rows of every role involved),
 and builds the same ``sharing.policy.Facts``; a pair outside the caseload is handed to
 ``load_facts`` itself (emergency access is sharing's business). The decision itself
 stays ``sharing.policy.decide``.
@@ -34,8 +34,8 @@ from cases.models import MinimumIncome, Person
 from consent.models import Consent, LegalBasis, Objection
 from ris.accounts.models import ServiceKind
 from ris.accounts.viewer import Viewer
-from sharing.models import PersonGroupObjectPermission, SharingAgreement
-from sharing.policy import ConsentFacts, Facts, LegalBasisFacts, load_facts, load_matrix
+from sharing.models import PersonGroupObjectPermission, SharingAgreement, VisibilityRule
+from sharing.policy import ConsentFacts, Facts, LegalBasisFacts, load_facts, matrix_from_rows
 
 
 def load_facts_many(
@@ -56,12 +56,24 @@ def load_facts_many(
             content_object_id__in=person_ids,
         ).values_list("group__organisation__id", "content_object_id")
     )
+    # the matrix rows of every role and community involved, in one query
+    keys = {(v.role, v.community_code) for v, _ in pairs}
+    rule_rows: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)
+    for role, category, level, community in VisibilityRule.objects.filter(
+        Q(community__isnull=True) | Q(community_id__in={c for _, c in keys}),
+        role__in={r for r, _ in keys},
+    ).values_list("role", "category_id", "level", "community_id"):
+        rule_rows[role].append((category, level, community))
     matrices: dict[tuple[str, str], dict[str, str]] = {}
 
     def matrix_for(viewer: Viewer) -> dict[str, str]:
         key = (viewer.role, viewer.community_code)
         if key not in matrices:
-            matrices[key] = load_matrix(role=viewer.role, community_code=viewer.community_code)
+            matrices[key] = matrix_from_rows(
+                (category, level, community)
+                for category, level, community in rule_rows.get(viewer.role, ())
+                if community is None or community == viewer.community_code
+            )
         return matrices[key]
 
     inside = [(v, p) for v, p in pairs if (v.organisation_id, p) in attended]

@@ -238,7 +238,7 @@ def load_matrix(*, role: str, community_code: str) -> dict[str, str]:
     rows = VisibilityRule.objects.filter(role=role).filter(
         Q(community__isnull=True) | Q(community_id=community_code)
     ).values_list("category_id", "level", "community_id")
-    return _matrix_from_rows(rows)
+    return matrix_from_rows(rows)
 
 
 def active_break_glass_id(*, viewer: Viewer, person_id: int, moment: dt.datetime) -> int | None:
@@ -323,7 +323,7 @@ def _facts_sql() -> str:
     )
 
 
-def _matrix_from_rows(rows) -> dict[str, str]:
+def matrix_from_rows(rows) -> dict[str, str]:
     """The role's row of the matrix, a regional override winning over the national rule."""
     matrix: dict[str, str] = {}
     regional: set[str] = set()
@@ -358,7 +358,7 @@ def load_facts(*, viewer: Viewer, person_id: int, purpose: str, moment: dt.datet
         if break_glass_id is None:
             return Facts(viewer=viewer, person_id=person_id, purpose=purpose, moment=moment, attends=False)
         return Facts(viewer=viewer, person_id=person_id, purpose=purpose, moment=moment, attends=False,
-                     break_glass_id=break_glass_id, matrix=_matrix_from_rows(rules))
+                     break_glass_id=break_glass_id, matrix=matrix_from_rows(rules))
 
     consents = tuple(  # the newest covering consent is the basis reported
         ConsentFacts(
@@ -388,6 +388,6 @@ def load_facts(*, viewer: Viewer, person_id: int, purpose: str, moment: dt.datet
         agreement_categories = frozenset(agreed)
     return Facts(
         viewer=viewer, person_id=person_id, purpose=purpose, moment=moment, attends=True,
-        matrix=_matrix_from_rows(rules), consents=consents, legal_bases=legal_bases, objected_basis_ids=objected,
+        matrix=matrix_from_rows(rules), consents=consents, legal_bases=legal_bases, objected_basis_ids=objected,
         receives_minimum_income=receives_minimum_income, agreement_categories=agreement_categories,
     )
