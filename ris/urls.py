@@ -22,6 +22,8 @@ dpo_patterns = (
     [
         path("", sharing_views.dpo_home, name="home"),
         path("personas/<int:person_id>/accesos/", sharing_views.dpo_access_report, name="access_report"),
+        path("personas/<int:person_id>/accesos.csv", sharing_views.dpo_access_report_csv,
+             name="access_report_csv"),
         path("emergencias/<int:access_id>/revisar/", sharing_views.dpo_break_glass_review,
              name="break_glass_review"),
     ],

@@ -1,9 +1,13 @@
 """Pages of the sharing app: break-the-glass for social workers, the DPO's log and reviews."""
 
+import csv
+
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -53,14 +57,51 @@ def dpo_home(request):
     return render(request, "sharing/dpo_home.html", {"form": form, "pending": pending})
 
 
-@role_required(Role.DATA_PROTECTION_OFFICER)
-def dpo_access_report(request, person_id: int):
+#: Lines of the access report per page; the CSV download holds every line.
+ACCESS_REPORT_PAGE = 1000
+
+
+def _report_person(person_id: int):
     from cases.models import Person
 
-    person = get_object_or_404(Person.objects.only("id", "first_name", "last_name_1", "last_name_2",
-                                                   "document_number"), pk=person_id)
-    entries = list(access_report(person_id=person_id)[:2000])
-    return render(request, "sharing/dpo_access_report.html", {"person": person, "entries": entries})
+    return get_object_or_404(Person.objects.only("id", "first_name", "last_name_1", "last_name_2",
+                                                 "document_number"), pk=person_id)
+
+
+@role_required(Role.DATA_PROTECTION_OFFICER)
+def dpo_access_report(request, person_id: int):
+    """Every line of the disclosure log about the person, newest first, by pages: the page says
+    how many there are in all, and the CSV download (``dpo_access_report_csv``) holds them all."""
+    person = _report_person(person_id)
+    page = Paginator(access_report(person_id=person_id), ACCESS_REPORT_PAGE).get_page(request.GET.get("pagina"))
+    return render(request, "sharing/dpo_access_report.html", {"person": person, "page": page,
+                                                               "entries": page.object_list})
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@role_required(Role.DATA_PROTECTION_OFFICER)
+def dpo_access_report_csv(request, person_id: int):
+    """The whole access report as CSV (read in chunks, written as it is read)."""
+    person = _report_person(person_id)
+    writer = csv.writer(_Echo())
+    header = [_("Fecha y hora"), _("Evento"), _("Organización"), _("Profesional"), _("Categoría"), _("Nivel"),
+              _("Finalidad"), _("Base")]
+
+    def rows():
+        yield writer.writerow(header)
+        for e in access_report(person_id=person_id).iterator(chunk_size=2000):
+            yield writer.writerow([
+                timezone.localtime(e.at).strftime("%d/%m/%Y %H:%M:%S"), e.get_event_display(),
+                str(e.organisation or ""), str(e.user or ""), e.category, e.level, e.purpose, e.basis,
+            ])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="registro-accesos-persona-{person.pk}.csv"'
+    return response
 
 
 @role_required(Role.DATA_PROTECTION_OFFICER)
