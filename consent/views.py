@@ -41,6 +41,7 @@ from ris.accounts.access import role_required
 from ris.accounts.models import Organisation, Role, ServiceKind
 from ris.accounts.viewer import Viewer
 from sharing.categories import BY_CODE, COMMON
+from sharing.facts import load_facts_many
 from sharing.models import PersonGroupObjectPermission
 from sharing.policy import FULL, INDICATOR, decide_all, load_facts
 from sharing.record import SERVICE_LABELS
@@ -105,8 +106,6 @@ def access_by_organisation(*, viewer: Viewer, person_id: int, purpose: str) -> l
     indicator for ``purpose``, from the policy. The one fact about the person the policy reads, whether
     they receive a minimum income (for legal bases with that condition), counts only when ``viewer``
     sees minimum incomes in full: otherwise such flows are shown as not open, whatever the truth."""
-    from diagnostics.facts import load_facts_many
-
     own = load_facts(viewer=viewer, person_id=person_id, purpose=purpose)
     sees_income = any(d.level == FULL for d in decide_all(own) if d.category == "rentas_minimas")
     organisations = organisations_attending(person_id)

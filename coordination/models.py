@@ -553,7 +553,31 @@ class JointPlan(Versioned):
         return reverse("coordination:plan_detail", args=[self.pk])
 
 
-class PlanAction(Versioned):
+class OwnedPlanItem(Versioned):
+    """What a plan's actions and goals share: the organisation and service that own the item
+    (and alone edit it, with the version it read) and the data category by which the other
+    participants see it (decision 0006)."""
+
+    owner_organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("organización responsable"),
+    )
+    owner_service = models.CharField(
+        _("servicio responsable"), max_length=20, choices=ServiceKind.choices
+    )
+    category = models.CharField(
+        _("área (categoría de datos)"), max_length=40, choices=CATEGORY_CHOICES
+    )
+    created_at = models.DateTimeField(_("fecha de alta"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("última modificación"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class PlanAction(OwnedPlanItem):
     """One action of the plan, owned by one organisation's service and carrying a data category."""
 
     class Type(models.TextChoices):
@@ -575,20 +599,8 @@ class PlanAction(Versioned):
     plan = models.ForeignKey(
         JointPlan, on_delete=models.CASCADE, related_name="actions", verbose_name=_("itinerario")
     )
-    owner_organisation = models.ForeignKey(
-        "accounts.Organisation",
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("organización responsable"),
-    )
-    owner_service = models.CharField(
-        _("servicio responsable"), max_length=20, choices=ServiceKind.choices
-    )
     action_type = models.CharField(_("tipo de acción"), max_length=24, choices=Type.choices)
     description = models.TextField(_("descripción"))
-    category = models.CharField(
-        _("área (categoría de datos)"), max_length=40, choices=CATEGORY_CHOICES
-    )
     start_date = models.DateField(_("inicio"))
     end_date = models.DateField(_("fin"), null=True, blank=True)
     review_date = models.DateField(_("revisión"), null=True, blank=True)
@@ -609,10 +621,8 @@ class PlanAction(Versioned):
         related_name="+",
         verbose_name=_("registrada por"),
     )
-    created_at = models.DateTimeField(_("fecha de alta"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("última modificación"), auto_now=True)
 
-    class Meta:
+    class Meta(OwnedPlanItem.Meta):
         verbose_name = _("acción del itinerario")
         verbose_name_plural = _("acciones del itinerario")
         ordering = ["start_date", "id"]
@@ -628,7 +638,7 @@ class PlanAction(Versioned):
         return f"{self.get_action_type_display()} · {self.owner_organisation}"
 
 
-class PlanGoal(Versioned):
+class PlanGoal(OwnedPlanItem):
     """An objective of the plan (objetivo), owned by one organisation's service and carrying a data
     category: participants see it as they see actions (decision 0006). Only the owner edits it,
     with the version it read (optimistic locking)."""
@@ -643,19 +653,7 @@ class PlanGoal(Versioned):
     plan = models.ForeignKey(
         JointPlan, on_delete=models.CASCADE, related_name="goals", verbose_name=_("itinerario")
     )
-    owner_organisation = models.ForeignKey(
-        "accounts.Organisation",
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("organización responsable"),
-    )
-    owner_service = models.CharField(
-        _("servicio responsable"), max_length=20, choices=ServiceKind.choices
-    )
     description = models.TextField(_("objetivo"))
-    category = models.CharField(
-        _("área (categoría de datos)"), max_length=40, choices=CATEGORY_CHOICES
-    )
     state = models.CharField(
         _("estado"), max_length=12, choices=State.choices, default=State.PENDING
     )
@@ -668,10 +666,8 @@ class PlanGoal(Versioned):
         related_name="+",
         verbose_name=_("registrado por"),
     )
-    created_at = models.DateTimeField(_("fecha de alta"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("última modificación"), auto_now=True)
 
-    class Meta:
+    class Meta(OwnedPlanItem.Meta):
         verbose_name = _("objetivo del itinerario")
         verbose_name_plural = _("objetivos del itinerario")
         ordering = ["start_date", "id"]

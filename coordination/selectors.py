@@ -25,7 +25,6 @@ from cases.merge import absorbed_q
 from cases.models import Person
 from consent.models import Consent
 from consent.purposes import Purpose
-from diagnostics.facts import load_facts_many
 from diagnostics.record import PAIRS as DIAGNOSTICS_PAIRS
 from diagnostics.record import diagnostics_summary
 from ris.accounts.models import Organisation, ServiceKind
@@ -33,6 +32,7 @@ from ris.accounts.viewer import Viewer
 from sharing.caseload import organisation_attends, persons_attended_by
 from sharing.categories import BY_CODE, COMMON, SPECIAL
 from sharing.disclosure import LogLine
+from sharing.facts import load_facts_many
 from sharing.models import Channel, DisclosureLogEntry, PersonGroupObjectPermission
 from sharing.policy import (
     FULL,

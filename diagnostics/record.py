@@ -47,7 +47,6 @@ from sharing.categories import (
     THIRD_SECTOR,
 )
 from sharing.disclosure import LogLine, disclosure_log_append
-from sharing.models import DisclosureLogEntry
 from sharing.policy import FULL, HIDDEN, INDICATOR, Facts, decide, source_services
 from sharing.record import (
     CategoryView,
@@ -55,6 +54,7 @@ from sharing.record import (
     _entry_json,
     assemble_record,
     category_log_line,
+    foreign_log_line,
     section_rows,
     split_foreign_entries,
     visible_person,
@@ -234,11 +234,10 @@ def merge_diagnostics(
             line = category_log_line(facts, view, channel=channel, request_id=request_id)
             if line is not None:
                 lines.append(line)
-        if foreign_basis and level == FULL and not (existing is not None and existing.foreign_basis):
-            lines.append(LogLine(event=DisclosureLogEntry.Event.DISCLOSURE, channel=channel,
-                                 user_id=viewer.user_id, organisation_id=viewer.organisation_id,
-                                 role=viewer.role, person_id=facts.person_id, purpose=facts.purpose,
-                                 request_id=request_id, category=pair[0], level=level, basis=foreign_basis))
+        if foreign_basis and not (existing is not None and existing.foreign_basis):
+            line = foreign_log_line(facts, view, channel=channel, request_id=request_id)
+            if line is not None:
+                lines.append(line)
     if not merged:
         return record
     if log is None:

@@ -34,12 +34,12 @@ from ris.accounts.viewer import Viewer
 from sharing.caseload import persons_attended_by
 from sharing.categories import COMMON, EMPLOYMENT, SOCIAL
 from sharing.disclosure import LogLine, disclosure_log_append
+from sharing.facts import load_facts_many
 from sharing.models import DisclosureLogEntry
 from sharing.policy import FULL, HIDDEN, INDICATOR, Facts, decide
 from sharing.record import visible_person
 
 from . import profiling
-from .facts import load_facts_many
 from .models import (
     UNRESOLVED,
     AlertDelivery,

@@ -39,11 +39,11 @@ from ris.accounts.viewer import Viewer
 from sharing.caseload import organisation_attends
 from sharing.categories import BY_CODE, COMMON
 from sharing.disclosure import LogLine, disclosure_log_append
+from sharing.facts import load_facts_many
 from sharing.models import DisclosureLogEntry, PersonGroupObjectPermission
 from sharing.policy import FULL, HIDDEN, INDICATOR, Facts, decide, min_level, source_services
 
 from . import employability, instruments
-from .facts import load_facts_many
 from .models import (
     UNRESOLVED,
     Alert,

@@ -82,16 +82,25 @@ def _foreign_objects(events: list[LogEntry], facts: Facts) -> set[tuple[int, str
             by_model[model].append(event)
     if not by_model:
         return set()
-    communities = dict(Organisation.objects.values_list("pk", "community_id"))
-    allowed: dict[str, bool] = {}
-    skipped: set[tuple[int, str]] = set()
-    for model, model_events in by_model.items():
-        rows = {
+    rows_of = {
+        model: {
             str(pk): (org, restricted)
             for pk, org, restricted in model.objects.filter(
                 pk__in={e.object_pk for e in model_events}
             ).values_list("pk", "recorded_by_org_id", "restricted")
         }
+        for model, model_events in by_model.items()
+    }
+    organisations = {org for rows in rows_of.values() for org, _restricted in rows.values()} | {
+        e.additional_data.get("organisation") for events in by_model.values() for e in events
+    }
+    communities = dict(
+        Organisation.objects.filter(pk__in=organisations - {None}).values_list("pk", "community_id")
+    )
+    allowed: dict[str, bool] = {}
+    skipped: set[tuple[int, str]] = set()
+    for model, model_events in by_model.items():
+        rows = rows_of[model]
         for event in model_events:
             org, restricted = rows.get(
                 str(event.object_pk), (event.additional_data.get("organisation"), False)

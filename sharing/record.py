@@ -579,17 +579,25 @@ def category_log_line(facts: Facts, view: CategoryView, *, channel: str, request
                    category=view.code, level=view.level, basis=view.basis)
 
 
+def foreign_log_line(facts: Facts, view: CategoryView, *, channel: str, request_id: str) -> LogLine | None:
+    """The disclosure line owed when a view shows another organisation's entries of the viewer's
+    own kind of service, on a basis of their own (``split_foreign_entries``)."""
+    if not (view.foreign_basis and view.level == FULL):
+        return None
+    viewer = facts.viewer
+    return LogLine(event=DisclosureLogEntry.Event.DISCLOSURE, channel=channel, user_id=viewer.user_id,
+                   organisation_id=viewer.organisation_id, role=viewer.role, person_id=facts.person_id,
+                   purpose=facts.purpose, request_id=request_id, category=view.code, level=view.level,
+                   basis=view.foreign_basis)
+
+
 def _log_lines(facts: Facts, categories: list[CategoryView], decisions: list[Decision], channel: str,
                request_id: str) -> list[LogLine]:
     viewer = facts.viewer
     lines = [line for view in categories
              if (line := category_log_line(facts, view, channel=channel, request_id=request_id)) is not None]
-    # another organisation's entries of the viewer's own kind of service, shown on their own basis
-    lines += [LogLine(event=DisclosureLogEntry.Event.DISCLOSURE, channel=channel, user_id=viewer.user_id,
-                      organisation_id=viewer.organisation_id, role=viewer.role, person_id=facts.person_id,
-                      purpose=facts.purpose, request_id=request_id, category=view.code, level=view.level,
-                      basis=view.foreign_basis)
-              for view in categories if view.foreign_basis and view.level == FULL]
+    lines += [line for view in categories
+              if (line := foreign_log_line(facts, view, channel=channel, request_id=request_id)) is not None]
     for decision in decisions:
         if decision.level == HIDDEN and decision.reason in (
             Reason.NO_BASIS, Reason.DENIED_BY_CONSENT, Reason.OBJECTION,

@@ -339,7 +339,7 @@ def test_the_start_page_runs_in_a_constant_number_of_queries(
 
 
 #: What checking the visibility of the alerts counted adds to a start page: the facts of all
-#: their persons, read at once (``diagnostics.facts.load_facts_many``; 5 today).
+#: their persons, read at once (``sharing.facts.load_facts_many``; 5 today).
 ALERT_FACT_QUERIES = 6
 
 

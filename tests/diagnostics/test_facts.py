@@ -19,10 +19,10 @@ from django.utils import timezone
 from cases.models import MinimumIncome
 from consent.models import ConsentRevocation, LegalBasis, Objection
 from consent.purposes import Purpose
-from diagnostics.facts import load_facts_many
 from ris.accounts.models import Role
 from ris.accounts.viewer import Viewer
 from ris.reference.models import AutonomousCommunity
+from sharing.facts import load_facts_many
 from sharing.models import BreakGlassAccess, SharingAgreement
 from sharing.policy import load_facts
 from tests.factories import MembershipFactory, PersonFactory, enrol

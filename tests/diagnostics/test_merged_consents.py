@@ -2,7 +2,7 @@
 
 Consents are append-only evidence: a merge leaves them on the record they were signed for
 and readers follow ``Person.merged_into`` (``cases.merge``). ``sharing.policy.load_facts``
-does; ``diagnostics.facts.load_facts_many``, which reads the facts of the sweep's
+does; ``sharing.facts.load_facts_many``, which reads the facts of the sweep's
 deliveries in bulk, does too, with one query for the absorbed records of all the persons.
 """
 
@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from cases.merge import person_merge
 from consent.models import Consent
-from diagnostics.facts import load_facts_many
 from diagnostics.models import AlertDelivery
 from ris.accounts.viewer import Viewer
+from sharing.facts import load_facts_many
 from sharing.policy import load_facts
 from tests.factories import PersonFactory
 

@@ -80,3 +80,10 @@ def test_nobody_else_opens_the_report_or_its_csv(role, client_for):
         response = client.get(url)
         assert response.status_code in (403, 404), url
         assert b"consent:1" not in response.content
+
+
+def test_an_unknown_person_is_a_404_for_the_report_and_its_csv(client_for, dpo):
+    client = client_for(dpo)
+    missing = PersonFactory().pk + 1000
+    assert client.get(f"/dpd/personas/{missing}/accesos/").status_code == 404
+    assert client.get(f"/dpd/personas/{missing}/accesos.csv").status_code == 404

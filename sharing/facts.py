@@ -16,8 +16,8 @@ with one more query (the absorbed records of all the persons at once), never one
 person.
 
 ``tests/diagnostics/test_facts.py`` checks, over a world with every kind of basis, that
-the result equals ``load_facts`` pair by pair. Decision 0007 proposes moving this next to
-``load_facts`` in ``sharing.policy``.
+the result equals ``load_facts`` pair by pair. It lives in ``sharing`` beside ``load_facts``
+because the alerts, the coordination pages and the consent scope page all read it.
 """
 
 from __future__ import annotations
