@@ -45,11 +45,13 @@ from ris.accounts.models import Organisation, Role
 from ris.accounts.viewer import Viewer
 from sharing.categories import BY_CODE, COMMON, EMPLOYMENT, SOCIAL, THIRD_SECTOR
 from sharing.models import Channel
-from sharing.policy import FULL, HIDDEN, INDICATOR, Facts, Reason
+from sharing.policy import FULL, HIDDEN, INDICATOR, Facts, Reason, own_entry_q
 from sharing.record import (
+    GRANTED,
     SERVICE_LABELS,
     CategoryView,
     RecordView,
+    benefits_in_force,
     instance_from_json,
     jsonb_value,
     visible_person,
@@ -404,8 +406,6 @@ BENEFIT_LINE_LABELS = {
 _BENEFIT_NAME_FIELDS = ("scheme", "kind")
 _BENEFIT_CELLS = ("start_date", "end_date", "monthly_amount")
 _NO_CELL = {"text": "—", "machine": "", "tag": ""}
-#: A benefit with a state (a minimum income) is in force only when granted.
-GRANTED = "granted"
 #: Why a category the viewer may see at indicator level is listed as not visible: it holds nothing.
 _INDICATOR_REASONS = (Reason.INDICATOR_ONLY, Reason.AGREEMENT)
 
@@ -420,7 +420,7 @@ def _period(values: dict) -> tuple[dt.date | None, dt.date | None] | None:
 
 
 def _in_force(entry: dict, today: dt.date) -> bool:
-    """A benefit entry in force today (a minimum income must also be granted). ``_in_force_q`` is
+    """A benefit entry in force today (a minimum income must also be granted). ``sharing.record.in_force_q`` is
     the same rule in SQL, for the benefits the viewer does not see in full."""
     values = {f["name"]: f["value"] for f in entry["fields"]}
     if "status" in values and values["status"] != GRANTED:
@@ -430,43 +430,6 @@ def _in_force(entry: dict, today: dt.date) -> bool:
         return False
     start, end = period
     return (start is None or start <= today) and (end is None or end >= today)
-
-
-def _in_force_q(model: type[ServiceEntry], today: dt.date) -> models.Q:
-    condition = models.Q(start_date__lte=today) & (models.Q(end_date__isnull=True) | models.Q(end_date__gte=today))
-    if any(f.name == "status" for f in model._meta.concrete_fields):
-        condition &= models.Q(status=GRANTED)
-    return condition
-
-
-def _own_entry_q(viewer: Viewer) -> models.Q:
-    """``sharing.policy.is_own_entry`` in SQL: the entries of the viewer's own kind of service that
-    are its own data (its organisation's; another centre's of the same community unless restricted)."""
-    condition = models.Q(recorded_by_org_id=viewer.organisation_id)
-    if viewer.service != THIRD_SECTOR and viewer.community_code:
-        condition |= models.Q(restricted=False, recorded_by_org__community_id=viewer.community_code)
-    return condition
-
-
-def _benefits_in_force(person_id: int, wanted: dict[tuple[str, str], models.Q | None],
-                       today: dt.date) -> set[tuple[str, str]]:
-    """Which (category, service) pairs of ``wanted`` have a benefit in force today among the rows
-    the condition keeps (``None``: all of them): one query, the answer only (no row is read)."""
-    checks: dict[str, tuple[str, str]] = {}
-    annotations = {}
-    for i, (pair, condition) in enumerate(wanted.items()):
-        for model in (m for m in SECTION_MODELS if m.CATEGORY == pair[0]):
-            rows = model.objects.filter(person_id=person_id, recorded_by_service=pair[1]).filter(
-                _in_force_q(model, today))
-            if condition is not None:
-                rows = rows.filter(condition)
-            name = f"in_force_{i}_{model._meta.model_name}"
-            checks[name] = pair
-            annotations[name] = models.Exists(rows)
-    if not annotations:
-        return set()
-    found = Person.objects.filter(pk=person_id).annotate(**annotations).values(*annotations).first() or {}
-    return {pair for name, pair in checks.items() if found.get(name)}
 
 
 def _answer(in_force: bool) -> tuple[str, str]:
@@ -518,10 +481,10 @@ def benefits_map(*, record: RecordView, blocks: dict[tuple[str, str], CategoryBl
     for pair, level in levels.items():
         own = pair[1] in (COMMON, viewer.service)
         if level == INDICATOR:  # the rows ``record_for`` counts for an indicator
-            wanted[pair] = _own_entry_q(viewer) if own else None
+            wanted[pair] = own_entry_q(viewer) if own else None
         elif level == FULL and not own:  # another service's restricted entries: an indicator too
             wanted[pair] = models.Q(restricted=True)
-    in_force = _benefits_in_force(person_id, wanted, today)
+    in_force = benefits_in_force(person_id, wanted, today)
 
     rows: list[BenefitRow] = []
     for pair, level in levels.items():

@@ -155,6 +155,14 @@ def is_own_entry(viewer: Viewer, *, organisation_id: int, community_code: str | 
     return community_code is not None and community_code == viewer.community_code
 
 
+def own_entry_q(viewer: Viewer) -> Q:
+    """``is_own_entry`` in SQL, over the rows of an entry model (``recorded_by_org``)."""
+    condition = Q(recorded_by_org_id=viewer.organisation_id)
+    if viewer.service != THIRD_SECTOR and viewer.community_code:
+        condition |= Q(recorded_by_org__community_id=viewer.community_code)
+    return condition
+
+
 def decide(facts: Facts, category: str, source_service: str, *, foreign: bool = False) -> Decision:
     """The level of one (category, recording service) pair, and the basis that allows it.
 

@@ -424,6 +424,42 @@ def _household_entries(person_id: int, today: dt.date) -> dict[str, list[dict]]:
     return {"unidad_convivencia": [composition], "situacion_economica": [economy] if has_economy else []}
 
 
+#: a minimum income counts as received only once granted
+GRANTED = "granted"
+
+
+def in_force_q(model: type[ServiceEntry], today: dt.date) -> models.Q:
+    """The rows of a benefit model in force on ``today`` (a minimum income must also be granted)."""
+    condition = models.Q(start_date__lte=today) & (models.Q(end_date__isnull=True) | models.Q(end_date__gte=today))
+    if any(f.name == "status" for f in model._meta.concrete_fields):
+        condition &= models.Q(status=GRANTED)
+    return condition
+
+
+def benefits_in_force(person_id: int, wanted: dict[tuple[str, str], models.Q | None],
+                      today: dt.date) -> set[tuple[str, str]]:
+    """Which (category, service) pairs of ``wanted`` have a benefit in force today among the rows
+    the condition keeps (``None``: all of them): one query, the answer only (no row is read).
+
+    This is what an indicator of the benefits map may say ("percibe prestación: sí/no"); the
+    caller asks only for pairs ``decide`` gives the viewer at least as an indicator."""
+    checks: dict[str, tuple[str, str]] = {}
+    annotations = {}
+    for i, (pair, condition) in enumerate(wanted.items()):
+        for model in (m for m in SECTION_MODELS if m.CATEGORY == pair[0]):
+            rows = model.objects.filter(person_id=person_id, recorded_by_service=pair[1]).filter(
+                in_force_q(model, today))
+            if condition is not None:
+                rows = rows.filter(condition)
+            name = f"in_force_{i}_{model._meta.model_name}"
+            checks[name] = pair
+            annotations[name] = models.Exists(rows)
+    if not annotations:
+        return set()
+    found = Person.objects.filter(pk=person_id).annotate(**annotations).values(*annotations).first() or {}
+    return {pair for name, pair in checks.items() if found.get(name)}
+
+
 def visible_person(*, viewer: Viewer, person_id: int, purpose: str, channel: str, request_id: str = "") -> Facts:
     """The facts for a person the viewer may know exists, or Http404.
 

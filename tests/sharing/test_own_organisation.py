@@ -209,3 +209,39 @@ def test_a_centre_of_another_community_is_another_system(
         category="exclusion_social", event=DisclosureLogEntry.Event.DISCLOSURE,
         basis=f"consent:{consent.pk}",
     ).exists()
+
+
+@pytest.mark.parametrize("viewer_kind", [ServiceKind.SOCIAL, ServiceKind.THIRD_SECTOR])
+def test_the_sql_form_of_the_rule_agrees_with_the_rule(viewer_kind, ngo, social_services_centre):
+    """``own_entry_q`` (used where rows are counted in SQL, e.g. the benefits map's sí/no) keeps
+    exactly the entries ``is_own_entry`` calls the viewer's own."""
+    from ris.accounts.viewer import Viewer
+    from sharing.policy import is_own_entry, own_entry_q
+
+    viewer_org = social_services_centre if viewer_kind == ServiceKind.SOCIAL else ngo
+    membership = MembershipFactory(
+        organisation=viewer_org,
+        role=Role.SOCIAL_WORKER if viewer_kind == ServiceKind.SOCIAL else Role.NGO_TECHNICIAN,
+    )
+    viewer = Viewer.from_membership(membership)
+    person = PersonFactory()
+    recorders = [
+        viewer_org,
+        OrganisationFactory(kind=viewer_kind),  # same kind, same community
+        OrganisationFactory(kind=viewer_kind, community_code=CASTILLA_LA_MANCHA),
+    ]
+    for organisation in recorders:
+        for restricted in (False, True):
+            make_section_entry(
+                ExclusionSituation, person=person, organisation=organisation,
+                assessed_on=timezone.localdate(), severity="risk", need_assessment="x",
+                restricted=restricted,
+            )
+    rows = ExclusionSituation.objects.filter(person=person).select_related("recorded_by_org")
+    by_rule = {
+        e.pk for e in rows
+        if is_own_entry(viewer, organisation_id=e.recorded_by_org_id,
+                        community_code=e.recorded_by_org.community_id)
+    }
+    assert set(rows.filter(own_entry_q(viewer)).values_list("pk", flat=True)) == by_rule
+    assert len(by_rule) == (4 if viewer_kind == ServiceKind.SOCIAL else 2)
