@@ -85,7 +85,8 @@ class PersonRegistrationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["document_number"].required = False
         self.fields["no_document_reason"].required = False
-        self.fields["email"].error_messages["invalid"] = _("El correo electrónico no es válido.")
+        if "email" in self.fields:  # a subclass may ask for less of the basic sheet
+            self.fields["email"].error_messages["invalid"] = _("El correo electrónico no es válido.")
         for name in ("first_name", "last_name_1", "last_name_2"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
 

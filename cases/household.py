@@ -9,12 +9,13 @@ poverty indicators (``diagnostics.arope``) and their alert rules read.
 The same checks as the record's sections (``cases.services``): the viewer's service must
 own the category (``sharing.categories``: both household categories are social
 services'), and the person must be in the viewer's organisation's caseload; a member
-added must be in that caseload too. Every write carries the household's version
-(optimistic locking): a composition change raises it as an economy change does, since
-the economy form lists the working-age members. Rows are saved through ``save()`` so
-that the change history (django-auditlog, ``cases.apps``) records them, and every
-member of the household, and whoever just left it, is re-evaluated once the
-transaction commits (``diagnostics.tasks.queue_person_evaluation``).
+added must be in that caseload too, or be registered into it on the spot when they have no
+DNI or NIE to be found by (``member_register``, through registration's own service). Every
+write carries the household's version (optimistic locking): a composition change raises it
+as an economy change does, since the economy form lists the working-age members. Rows are
+saved through ``save()`` so that the change history (django-auditlog, ``cases.apps``)
+records them, and every member of the household, and whoever just left it, is re-evaluated
+once the transaction commits (``diagnostics.tasks.queue_person_evaluation``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from sharing.categories import BY_CODE
 
 from .identity import normalise_document
 from .models import Household, HouseholdMember, Person
-from .services import StaleVersion
+from .services import StaleVersion, person_register
 
 COMPOSITION = "unidad_convivencia"
 ECONOMY = "situacion_economica"
@@ -208,6 +209,16 @@ def household_create(*, viewer: Viewer, person_id: int, relationship: str, start
     return household
 
 
+def _check_joining(*, household_id: int, relationship: str, start_date: dt.date, today: dt.date) -> None:
+    """What any new membership of the household must meet: a start date not in the future, one holder."""
+    if start_date > today:
+        raise ValidationError({"start_date": _("La fecha no puede ser posterior a hoy.")})
+    if relationship == HouseholdMember.Relationship.HOLDER and HouseholdMember.objects.filter(
+        living_on(today), household_id=household_id, relationship=HouseholdMember.Relationship.HOLDER,
+    ).exists():
+        raise ValidationError({"relationship": _("Esta unidad de convivencia ya tiene una persona titular.")})
+
+
 @transaction.atomic
 def member_add(*, viewer: Viewer, person_id: int, household_id: int, version: int, member_person_id: int,
                relationship: str, start_date: dt.date) -> HouseholdMember:
@@ -217,12 +228,7 @@ def member_add(*, viewer: Viewer, person_id: int, household_id: int, version: in
     household = _locked_household(household_id=household_id, version=version, person_id=person_id, today=today)
     if not organisation_attends(viewer.organisation_id, member_person_id):
         raise ValidationError({"document_number": not_found_message()})
-    if start_date > today:
-        raise ValidationError({"start_date": _("La fecha no puede ser posterior a hoy.")})
-    if relationship == HouseholdMember.Relationship.HOLDER and HouseholdMember.objects.filter(
-        living_on(today), household_id=household_id, relationship=HouseholdMember.Relationship.HOLDER,
-    ).exists():
-        raise ValidationError({"relationship": _("Esta unidad de convivencia ya tiene una persona titular.")})
+    _check_joining(household_id=household_id, relationship=relationship, start_date=start_date, today=today)
     overlap = _overlap_error(member_person_id, household_id, start_date)
     if overlap is not None:
         raise overlap
@@ -231,6 +237,32 @@ def member_add(*, viewer: Viewer, person_id: int, household_id: int, version: in
     _save_member(member)
     _raise_version(household, version)
     _reevaluate([*_living_person_ids(household_id, today), member_person_id])
+    return member
+
+
+@transaction.atomic
+def member_register(*, viewer: Viewer, person_id: int, household_id: int, version: int,
+                    person_data: dict[str, Any], relationship: str, start_date: dt.date) -> HouseholdMember:
+    """A member who is not in RIS yet (a baby, a minor without a document of their own, a person with no
+    DNI or NIE) joins the household of ``person_id``: registered as registration registers anyone
+    (``cases.services.person_register``: the basic sheet validated with every constraint, the
+    organisation's enrolment, the viewer as reference professional, the change history) and added in
+    the same transaction, at the household's version. The caller has looked for the same document and
+    for likely duplicates first, as registration does (``cases.household_views``)."""
+    _ensure_may_edit(viewer, COMPOSITION, person_id)
+    today = timezone.localdate()
+    household = _locked_household(household_id=household_id, version=version, person_id=person_id, today=today)
+    _check_joining(household_id=household_id, relationship=relationship, start_date=start_date, today=today)
+    birth_date = person_data.get("birth_date")
+    if birth_date is not None and start_date < birth_date:
+        raise ValidationError({"start_date": before_birth_message()})
+    living = _living_person_ids(household_id, today)
+    member_person = person_register(viewer=viewer, data=person_data)  # queues the new person's evaluation
+    member = HouseholdMember(household=household, person=member_person, relationship=relationship,
+                             start_date=start_date)
+    _save_member(member)
+    _raise_version(household, version)
+    _reevaluate(living)
     return member
 
 
@@ -299,3 +331,7 @@ def created_meanwhile_message() -> str:
 def not_found_message() -> str:
     return _("No consta ninguna persona atendida por su organización con ese DNI o NIE y esa fecha de "
              "nacimiento. Compruebe los datos; si la persona no está registrada, regístrela primero.")
+
+
+def before_birth_message() -> str:
+    return _("La fecha desde la que convive no puede ser anterior a su fecha de nacimiento.")

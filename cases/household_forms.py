@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from ris.accounts.viewer import Viewer
 from ris.reference.models import DeprivationItem
 
-from .household import find_attended_person, not_found_message
+from .forms import PersonRegistrationForm
+from .household import before_birth_message, find_attended_person, not_found_message
 from .identity import normalise_document, validate_dni, validate_nie
 from .models import Household, HouseholdMember, Person, validate_not_future
 from .record_forms import DATE_FORMAT, _formfield
@@ -90,6 +91,48 @@ class MemberAddForm(forms.Form):
                 self.add_error("document_number", not_found_message())
             else:
                 data["person"] = person
+        return data
+
+
+class MemberRegisterForm(PersonRegistrationForm):
+    """A member with no DNI or NIE who is not in RIS yet (a baby, a minor without a document of their
+    own, a person without documentation, a passport holder) joins the household: registration's form
+    (its rules: ``Person.clean`` for the passport and the reason for having no document, a birth date
+    not in the future, the nationality's two letters) restricted to the basic sheet a household needs
+    and to those two document types, plus the membership."""
+
+    DOCUMENT_TYPES = (Person.DocumentType.NONE, Person.DocumentType.PASSPORT)
+
+    relationship = _relationship_field()
+    start_date = _date_field(HouseholdMember, "start_date", label=_("Convive en este hogar desde"))
+
+    class Meta(PersonRegistrationForm.Meta):
+        fields = ["first_name", "last_name_1", "last_name_2", "birth_date", "sex", "nationality",
+                  "document_type", "document_number", "no_document_reason"]
+        labels = {"document_number": _("Número de pasaporte")}
+        help_texts = {
+            **PersonRegistrationForm.Meta.help_texts,
+            "document_number": _("Solo si tiene pasaporte: entre 5 y 20 letras o cifras."),
+        }
+        widgets = {"document_type": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _add_version_fields(self)
+        document_type = self.fields["document_type"]
+        document_type.choices = [(kind.value, kind.label) for kind in self.DOCUMENT_TYPES]
+        document_type.initial = Person.DocumentType.NONE
+        document_type.error_messages["invalid_choice"] = _(
+            "Escoja «Sin documento» o «Pasaporte». Si tiene DNI o NIE, añádala con el formulario anterior, "
+            "por su documento.")
+        self.fields["document_number"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+        self.fields["birth_date"].help_text = _("Formato dd/mm/aaaa.")
+
+    def clean(self):
+        data = super().clean()
+        born, since = data.get("birth_date"), data.get("start_date")
+        if born and since and since < born and "start_date" not in self.errors:
+            self.add_error("start_date", before_birth_message())
         return data
 
 

@@ -7,6 +7,15 @@ in the household today (minors marked), who lived there before, and the forms to
 member, to end a membership, or to create the household of a person who has none. Each
 form posts to its own address and, on an error or a stale save, the page is shown again
 with what the user typed. Writes go through ``cases.household``.
+
+A member with no DNI or NIE who is not in RIS yet is registered from this page as registration
+registers anyone (``cases.views.person_register``, decision 0008): a passport is looked for in
+the whole system (``cases.search.check_identity``: in the caseload, that person is offered
+instead; elsewhere with the same birth date, only "ya consta" and the link request; with
+another, the neutral refusal), then similar names born the same day are looked for in the
+caseload only and shown, and a new person is created only once the user ticks that it is none
+of those shown, or the user adds the one it is instead. Nothing about anyone outside the
+caseload is shown by name.
 """
 
 from __future__ import annotations
@@ -26,18 +35,27 @@ from ris.accounts.access import role_required
 from ris.reference.models import DeprivationItem
 
 from . import household as services
+from .forms import ConfirmNewPersonForm
 from .household_forms import (
     HouseholdCreateForm,
     HouseholdEconomyForm,
     MemberAddForm,
     MemberEndForm,
+    MemberRegisterForm,
     creation_conflict_rows,
     economy_conflict_rows,
 )
+from .identity import DOCUMENT_REFUSED
 from .models import HouseholdMember, Person
-from .record_views import WRITER_ROLES, _apply_errors, attended_person, own_space
+from .record_views import WRITER_ROLES, _apply_errors, _request_id, attended_person, own_space
+from .search import check_identity
+from .selectors import likely_duplicates
 
 NS = "workspace"
+#: Form prefixes of the composition page: add a person attended, add one with no DNI/NIE, end one.
+ADD, REGISTER, END = "alta", "sin", "baja"
+#: Which argument of ``_render_composition`` each prefix's form is.
+FORM_ARGUMENTS = {ADD: "add_form", REGISTER: "register_form", END: "end_form"}
 
 
 def _composition_url(person_id: int, anchor: str = "") -> str:
@@ -97,22 +115,25 @@ def _at_current_version(request, composition: Composition) -> dict:
 
 
 def _render_composition(request, person: Person, composition: Composition, *, create_form=None, add_form=None,
-                        end_form=None, conflict=None, status=200):
+                        register_form=None, end_form=None, conflict=None, found=None, status=200):
+    """The page; ``found`` is what the checks before registering a member found (``household_member_register``)."""
     viewer = request.viewer
     initial = composition.version_initial()
     if composition.household is None:
         create_form = create_form or HouseholdCreateForm(initial={"address_line": person.address_line})
-        add_form = end_form = None
+        add_form = register_form = end_form = None
     else:
         create_form = None
-        add_form = add_form or MemberAddForm(initial=initial, viewer=viewer, prefix="alta")
-        end_form = end_form or MemberEndForm(initial=initial, members=composition.living, prefix="baja")
+        add_form = add_form or MemberAddForm(initial=initial, viewer=viewer, prefix=ADD)
+        register_form = register_form or MemberRegisterForm(initial=initial, prefix=REGISTER)
+        end_form = end_form or MemberEndForm(initial=initial, members=composition.living, prefix=END)
     living = [_member_row(m, composition.today, person.pk) for m in composition.living]
     return render(request, "cases/household/composition.html", {
         "person": person, "person_id": person.pk, "ns": NS, "household": composition.household,
         "living": living, "former": [_member_row(m, composition.today, person.pk) for m in composition.former],
         "minors": sum(1 for row in living if row["minor"]),
-        "create_form": create_form, "add_form": add_form, "end_form": end_form, "conflict": conflict,
+        "create_form": create_form, "add_form": add_form, "register_form": register_form, "end_form": end_form,
+        "conflict": conflict, "found": found or {},
     }, status=status)
 
 
@@ -180,17 +201,21 @@ def _stale_composition(request, person: Person, message: str, *, form_name: str,
         typed.update(composition.version_initial())
         form = make_form(None, composition)
         form.initial = typed
-    forms_ = {"add_form" if form_name == "alta" else "end_form": form}
+    forms_ = {FORM_ARGUMENTS[form_name]: form}
     return _render_composition(request, person, composition, status=409, **forms_,
                                conflict={"message": message, "kept": form is not None})
 
 
 def _add_form(data, composition: Composition, viewer) -> MemberAddForm:
-    return MemberAddForm(data, viewer=viewer, prefix="alta")
+    return MemberAddForm(data, viewer=viewer, prefix=ADD)
+
+
+def _register_form(data, composition: Composition) -> MemberRegisterForm:
+    return MemberRegisterForm(data, prefix=REGISTER)
 
 
 def _end_form(data, composition: Composition) -> MemberEndForm:
-    return MemberEndForm(data, members=composition.living, prefix="baja")
+    return MemberEndForm(data, members=composition.living, prefix=END)
 
 
 @role_required(*WRITER_ROLES)
@@ -204,8 +229,8 @@ def household_member_add(request, person_id: int):
     def make_form(data, composition):
         return _add_form(data, composition, request.viewer)
 
-    if _posted_stale(request, composition, "alta"):
-        return _stale_composition(request, person, services.HouseholdChanged().messages[0], form_name="alta",
+    if _posted_stale(request, composition, ADD):
+        return _stale_composition(request, person, services.HouseholdChanged().messages[0], form_name=ADD,
                                   make_form=make_form)
     form = make_form(request.POST, composition)
     if form.is_valid():
@@ -217,7 +242,7 @@ def household_member_add(request, person_id: int):
                 start_date=data["start_date"],
             )
         except services.HouseholdChanged as exc:
-            return _stale_composition(request, person, exc.messages[0], form_name="alta", make_form=make_form)
+            return _stale_composition(request, person, exc.messages[0], form_name=ADD, make_form=make_form)
         except PermissionDenied:
             raise Http404 from None
         except ValidationError as exc:
@@ -229,6 +254,135 @@ def household_member_add(request, person_id: int):
     return _render_composition(request, person, composition, add_form=form)
 
 
+# --- A member with no DNI or NIE, registered from the page ----------------------------------------------------
+
+
+def _chosen_person_id(request) -> int | None:
+    """The person the organisation attends whom the user recognised and chose to add instead (a button)."""
+    value = request.POST.get(f"{REGISTER}-existing", "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def _seen_ids(request) -> set[int]:
+    """The likely duplicates the page showed when the user ticked "no es ninguna de estas personas"."""
+    values = (x.strip() for x in request.POST.get(f"{REGISTER}-duplicates_seen", "").split(","))
+    return {int(x) for x in values if x.isascii() and x.isdigit()}
+
+
+def chosen_mismatch_message() -> str:
+    """The answer to "add this person instead" for anyone not (or no longer) offered: the same for any id."""
+    return _("La persona que escogió no coincide con los datos escritos. Revise las personas que se muestran "
+             "ahora, si hay alguna.")
+
+
+def _add_existing(request, person: Person, composition: Composition, form: MemberRegisterForm,
+                  member_person: Person):
+    """The user recognised a person the organisation attends: add that person, as the form above would."""
+    data = form.cleaned_data
+    try:
+        services.member_add(
+            viewer=request.viewer, person_id=person.pk, household_id=composition.household.pk,
+            version=data["version"], member_person_id=member_person.pk, relationship=data["relationship"],
+            start_date=data["start_date"],
+        )
+    except services.HouseholdChanged as exc:
+        return _stale_composition(request, person, exc.messages[0], form_name=REGISTER, make_form=_register_form)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "document_number" in exc.error_dict:  # no longer attended meanwhile
+            exc = ValidationError(exc.error_dict["document_number"])
+        _apply_errors(form, exc)
+        return _render_composition(request, person, composition, register_form=form)
+    messages.success(request, _("%(name)s convive ahora en la unidad de convivencia.")
+                     % {"name": member_person.full_name})
+    return redirect(_composition_url(person.pk, "miembros-title"))
+
+
+@role_required(*WRITER_ROLES)
+@own_space
+def household_member_register(request, person_id: int):
+    """A member with no DNI or NIE who is not in RIS yet. In registration's order
+    (``cases.views.person_register``): the form → a passport anywhere (``check_identity``, context
+    registration: it is one) → similar names born that day, in the caseload only → registered and
+    added (``services.member_register``), or the attended person the user recognised added instead."""
+    person = _editable_person(request, person_id, services.COMPOSITION)
+    if request.method != "POST":
+        return redirect(_composition_url(person_id))
+    composition = Composition(person_id)
+    if _posted_stale(request, composition, REGISTER):
+        return _stale_composition(request, person, services.HouseholdChanged().messages[0], form_name=REGISTER,
+                                  make_form=_register_form)
+    form = _register_form(request.POST, composition)
+
+    def again(found: dict | None = None):
+        return _render_composition(request, person, composition, register_form=form, found=found)
+
+    if not form.is_valid():
+        return again()
+    viewer = request.viewer
+    data = form.person_data()
+    chosen = _chosen_person_id(request)
+
+    if data["document_number"]:  # a passport: one document, one record, looked for in the whole system
+        found = check_identity(viewer=viewer, document=data["document_number"], birth_date=data["birth_date"],
+                               context="registration", request_id=_request_id(request))
+        if found.attended_id is not None:  # in the caseload: the viewer sees its basic sheet
+            attended = Person.objects.only(
+                "id", "first_name", "last_name_1", "last_name_2", "birth_date", "document_type", "document_number",
+            ).get(pk=found.attended_id)
+            if chosen == attended.pk:
+                return _add_existing(request, person, composition, form, attended)
+            if chosen is not None:
+                form.add_error(None, chosen_mismatch_message())
+            return again({"kind": "document", "candidates": [attended]})
+        if found.elsewhere_id is not None:  # "ya consta", and the link request: nothing else (decision 0008)
+            return again({"elsewhere": True, "link_document": data["document_number"],
+                          "link_birth_date": data["birth_date"]})
+        if found.refused:  # someone else's document: the answer does not say so
+            form.add_error("document_number", DOCUMENT_REFUSED)
+            return again()
+
+    duplicates = likely_duplicates(
+        organisation_id=viewer.organisation_id, first_name=data["first_name"], last_name_1=data["last_name_1"],
+        last_name_2=data["last_name_2"], birth_date=data["birth_date"],
+    )
+    shown = {"kind": "similar", "candidates": duplicates, "duplicates": bool(duplicates),
+             "seen": ",".join(str(p.pk) for p in duplicates), "confirm": ConfirmNewPersonForm(prefix=REGISTER)}
+    if chosen is not None:
+        match = next((p for p in duplicates if p.pk == chosen), None)
+        if match is not None:
+            return _add_existing(request, person, composition, form, match)
+        # not (or no longer) one of the likely duplicates of what is typed: the same answer for any id
+        form.add_error(None, chosen_mismatch_message())
+        return again(shown)
+    if duplicates:
+        confirm = ConfirmNewPersonForm(request.POST if f"{REGISTER}-confirm_new" in request.POST else None,
+                                       prefix=REGISTER)
+        all_seen = {p.pk for p in duplicates} <= _seen_ids(request)
+        if not (confirm.is_bound and confirm.is_valid() and all_seen):
+            if confirm.is_bound and confirm.is_valid() and not all_seen:
+                confirm = ConfirmNewPersonForm(prefix=REGISTER)  # new similar persons appeared: look at them first
+            return again({**shown, "confirm": confirm})
+
+    cleaned = form.cleaned_data
+    try:
+        member = services.member_register(
+            viewer=viewer, person_id=person_id, household_id=composition.household.pk, version=cleaned["version"],
+            person_data=data, relationship=cleaned["relationship"], start_date=cleaned["start_date"],
+        )
+    except services.HouseholdChanged as exc:
+        return _stale_composition(request, person, exc.messages[0], form_name=REGISTER, make_form=_register_form)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        _apply_errors(form, exc)
+        return again()
+    messages.success(request, _("Persona dada de alta: %(name)s convive ahora en la unidad de convivencia y su "
+                                "organización la atiende.") % {"name": member.person.full_name})
+    return redirect(_composition_url(person_id, "miembros-title"))
+
+
 @role_required(*WRITER_ROLES)
 @own_space
 def household_member_end(request, person_id: int):
@@ -236,8 +390,8 @@ def household_member_end(request, person_id: int):
     if request.method != "POST":
         return redirect(_composition_url(person_id))
     composition = Composition(person_id)
-    if _posted_stale(request, composition, "baja"):
-        return _stale_composition(request, person, services.HouseholdChanged().messages[0], form_name="baja",
+    if _posted_stale(request, composition, END):
+        return _stale_composition(request, person, services.HouseholdChanged().messages[0], form_name=END,
                                   make_form=_end_form)
     form = _end_form(request.POST, composition)
     if form.is_valid():
@@ -248,7 +402,7 @@ def household_member_end(request, person_id: int):
                 version=data["version"], member_id=data["member"], end_date=data["end_date"],
             )
         except services.HouseholdChanged as exc:
-            return _stale_composition(request, person, exc.messages[0], form_name="baja", make_form=_end_form)
+            return _stale_composition(request, person, exc.messages[0], form_name=END, make_form=_end_form)
         except PermissionDenied:
             raise Http404 from None
         except ValidationError as exc:

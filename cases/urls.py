@@ -42,6 +42,8 @@ urlpatterns = [
          name="household_create"),
     path("personas/<int:person_id>/unidad-convivencia/alta/", household_views.household_member_add,
          name="household_member_add"),
+    path("personas/<int:person_id>/unidad-convivencia/alta-sin-documento/", household_views.household_member_register,
+         name="household_member_register"),
     path("personas/<int:person_id>/unidad-convivencia/baja/", household_views.household_member_end,
          name="household_member_end"),
     path("personas/<int:person_id>/unidad-convivencia/economia/", household_views.household_economy,

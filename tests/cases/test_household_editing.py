@@ -29,7 +29,6 @@ from django.utils import timezone
 from cases import household as services
 from cases.models import Household, HouseholdMember
 from consent.purposes import Purpose
-from diagnostics import tasks
 from ris.accounts.models import Role
 from ris.accounts.viewer import Viewer
 from tests.factories import (
@@ -111,25 +110,6 @@ def partner(social_services_centre):
                             document_number="X1234567L", birth_date=years_ago(41))
     enrol(partner, social_services_centre)
     return partner
-
-
-@pytest.fixture
-def published(monkeypatch, django_capture_on_commit_callbacks):
-    """The person ids published to the broker by the callbacks of one committed block."""
-    sent: list[int] = []
-    monkeypatch.setattr(tasks.evaluate_person, "apply_async", lambda args, **kw: sent.append(args[0]))
-
-    class Capture:
-        def __enter__(self):
-            self._cm = django_capture_on_commit_callbacks(execute=True)
-            self._cm.__enter__()
-            sent.clear()
-            return sent
-
-        def __exit__(self, *exc):
-            return self._cm.__exit__(*exc)
-
-    return Capture()
 
 
 def add_data(member, household, *, version=None, **changes) -> dict:
