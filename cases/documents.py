@@ -311,11 +311,23 @@ def _dates(start, end, review) -> str:
     return text
 
 
+def _plan_actions_table(actions) -> Table:
+    """Actions shown in full, as the plan page's table: type and text, owner, dates, state."""
+    return headed_table(
+        [_("Acción"), _("Responsable"), _("Fechas"), _("Estado")],
+        [[f"{a.get_action_type_display()}: {a.description}", str(a.owner_organisation),
+          _dates(a.start_date, a.end_date, a.review_date), a.get_state_display()] for a in actions],
+        [7 * cm, 4 * cm, 3.5 * cm, 2.5 * cm],
+    )
+
+
 def joint_plan(*, plan_view, person_name: str, author: str) -> bytes:
     """The joint plan filtered like the record (coordination.selectors.plan_view): what the plan
-    page shows, no more. Goals, actions and commitments the viewer sees in full carry their dates
-    and the compliance records; at indicator level only their area and service; hidden ones
-    nothing."""
+    page shows, no more, in the same order. Each goal the viewer sees in full with the actions
+    linked to it that the viewer sees in full; then the actions without a goal the viewer sees
+    (no goal, or one it sees only as an indicator or not at all: never named). Goals, actions
+    and commitments seen in full carry their dates and the compliance records; at indicator level
+    only their area and service; hidden ones nothing."""
     plan = plan_view.plan
     if plan.person_agreed:
         agreement = _("Firmado el %(d)s") % {"d": plan.signed_on.strftime("%d/%m/%Y")}
@@ -334,28 +346,34 @@ def joint_plan(*, plan_view, person_name: str, author: str) -> bytes:
         ]),
         p(_("Objetivos"), H2),
     ]
-    if plan_view.goals:
-        story.append(headed_table(
-            [_("Objetivo"), _("Responsable"), _("Fechas"), _("Estado")],
-            [[f"{g.description} ({g.get_category_display()})", str(g.owner_organisation),
-              _dates(g.start_date, g.target_date, g.review_date), g.get_state_display()] for g in plan_view.goals],
-            [7 * cm, 4 * cm, 3.5 * cm, 2.5 * cm],
-        ))
-    else:
+    for group in plan_view.goal_groups:
+        goal = group.goal
+        story.append(p(goal.description, H3))
+        story.append(key_values([
+            (_("Área"), goal.get_category_display()),
+            (_("Responsable"), str(goal.owner_organisation)),
+            (_("Fechas"), _dates(goal.start_date, goal.target_date, goal.review_date)),
+            (_("Estado"), goal.get_state_display()),
+        ]))
+        story.append(Spacer(1, 3))
+        if group.actions:
+            story.append(_plan_actions_table(group.actions))
+        else:
+            story.append(p(_("Ninguna acción visible vinculada a este objetivo."), SMALL))
+    if not plan_view.goal_groups:
         story.append(p(_("Ningún objetivo visible."), BODY))
     for indicator in plan_view.goal_indicators:
         story.append(p(_("Hay objetivos en el área «%(a)s» a cargo de %(s)s.")
                        % {"a": indicator.category_label, "s": indicator.service_label}, SMALL))
     story.append(p(_("Acciones"), H2))
-    if plan_view.actions:
-        story.append(headed_table(
-            [_("Acción"), _("Responsable"), _("Fechas"), _("Estado")],
-            [[f"{a.get_action_type_display()}: {a.description}", str(a.owner_organisation),
-              _dates(a.start_date, a.end_date, a.review_date), a.get_state_display()] for a in plan_view.actions],
-            [7 * cm, 4 * cm, 3.5 * cm, 2.5 * cm],
-        ))
-    else:
+    if plan_view.unlinked_actions:
+        story.append(p(_("Acciones sin objetivo"), H3))
+        story.append(p(_("También las vinculadas a un objetivo que usted no puede ver."), SMALL))
+        story.append(_plan_actions_table(plan_view.unlinked_actions))
+    if not plan_view.actions:
         story.append(p(_("Ninguna acción visible."), BODY))
+    if plan_view.action_indicators:
+        story.append(p(_("Otras acciones"), H3))
     for indicator in plan_view.action_indicators:
         story.append(p(_("Hay acciones en el área «%(a)s» a cargo de %(s)s.")
                        % {"a": indicator.category_label, "s": indicator.service_label}, SMALL))

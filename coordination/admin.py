@@ -145,7 +145,7 @@ class PlanActionAdmin(RISModelAdmin):
         "plan__person__last_name_1",
         "=plan__person__document_number",
     )
-    autocomplete_fields = ("plan", "owner_organisation", "resource", "created_by")
+    autocomplete_fields = ("plan", "owner_organisation", "resource", "goal", "created_by")
     readonly_fields = ("version", "created_at", "updated_at")
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +23,7 @@ from .models import (
     Resource,
 )
 from .selectors import (
+    GOAL_NOT_LINKABLE,
     active_plans_of,
     organisations_attending,
     resources_for_actions,
@@ -248,12 +250,28 @@ class PlanForm(forms.Form):
 
 
 class PlanActionForm(forms.Form):
+    """A new action of the viewer's service. ``goals``: the (id, label) of the plan's goals the
+    viewer sees in full (``selectors.linkable_goals``), the only ones it may choose; any other
+    posted id (a hidden goal, an indicator, another plan's) is refused with one message."""
+
     action_type = forms.ChoiceField(label=_("Tipo de acción"), choices=PlanAction.Type.choices)
     description = forms.CharField(label=_("Descripción"), widget=forms.Textarea(attrs={"rows": 3}))
     category = forms.ChoiceField(
         label=_("Área (categoría de datos)"),
         choices=(),
         help_text=_("Decide quién verá la acción: como en la historia social."),
+    )
+    goal = forms.TypedChoiceField(
+        label=_("Objetivo al que contribuye"),
+        choices=(),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_(
+            "Los objetivos son comunes a todo el itinerario: puede elegir también uno de otro "
+            "servicio. Solo aparecen los que usted puede ver."
+        ),
+        error_messages={"invalid_choice": GOAL_NOT_LINKABLE},
     )
     start_date = date_field(_("Inicio"))
     end_date = date_field(_("Fin"), required=False)
@@ -265,12 +283,23 @@ class PlanActionForm(forms.Form):
         empty_label=_("— Ninguno —"),
     )
 
-    def __init__(self, *args, viewer: Viewer, **kwargs):
+    def __init__(
+        self,
+        *args,
+        viewer: Viewer,
+        goals: list[tuple[int, str]] = (),
+        current_resource_id: int | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = writable_categories(viewer.service)
-        self.fields["resource"].queryset = resources_for_actions(
-            community_code=viewer.community_code
-        )
+        self.fields["goal"].choices = [("", _("— Sin objetivo —")), *goals]
+        resources = resources_for_actions(community_code=viewer.community_code)
+        if current_resource_id is not None:  # an edit keeps the resource it had, even if closed
+            resources = Resource.objects.filter(
+                Q(pk__in=resources.values("pk")) | Q(pk=current_resource_id)
+            ).order_by("name", "id")
+        self.fields["resource"].queryset = resources
 
     def clean(self):
         data = super().clean()
@@ -309,6 +338,19 @@ class PlanGoalForm(forms.Form):
         if start and target and target < start:
             self.add_error("target_date", _("La fecha prevista no puede ser anterior al inicio."))
         return data
+
+
+class PlanActionEditForm(PlanActionForm):
+    """The owner's edit of an action, with the version it read (optimistic locking). An action
+    that was a conference agreement keeps the agreement's text and area (decision 0006)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, from_agreement: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if from_agreement:
+            del self.fields["description"]
+            del self.fields["category"]
 
 
 class ActionStateForm(forms.Form):
@@ -467,6 +509,7 @@ class AgreementActionForm(PlanActionForm):
         super().__init__(*args, viewer=viewer, **kwargs)
         del self.fields["description"]
         del self.fields["category"]  # the action keeps the agreement's area
+        del self.fields["goal"]  # the plan is chosen here: its goals are chosen later, on edit
         self.fields["plan"].queryset = active_plans_of(viewer=viewer, person_id=person_id)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -24,6 +25,8 @@ from ris.accounts.models import ServiceKind
 from sharing.categories import CATEGORIES, label_of
 
 CATEGORY_CHOICES = [(c.code, c.lazy_label) for c in CATEGORIES]
+#: an action's goal must be one of the same plan (``PlanAction.clean``; the database too)
+GOAL_OF_ANOTHER_PLAN = _("El objetivo debe ser de este mismo itinerario.")
 PERSON_PURPOSE_CHOICES = [(p.value, p.label) for p in Purpose if p != Purpose.EVALUATION]
 
 
@@ -578,7 +581,14 @@ class OwnedPlanItem(Versioned):
 
 
 class PlanAction(OwnedPlanItem):
-    """One action of the plan, owned by one organisation's service and carrying a data category."""
+    """One action of the plan, owned by one organisation's service and carrying a data category.
+
+    It may serve one goal of the same plan (``goal``), whoever owns the goal: goals are the plan's
+    shared objectives. The database refuses a goal of another plan (a composite foreign key on
+    (goal, plan), migration 0004) and ``clean`` says so in words. Only a goal the action's author
+    sees in full may be chosen (``coordination.services``); pages show an action under its goal
+    only to viewers who see that goal in full (decision 0006).
+    """
 
     class Type(models.TextChoices):
         GUIDANCE = "orientacion", _("Orientación")
@@ -615,6 +625,14 @@ class PlanAction(OwnedPlanItem):
         related_name="+",
         verbose_name=_("recurso del catálogo"),
     )
+    goal = models.ForeignKey(
+        "PlanGoal",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="actions",
+        verbose_name=_("objetivo al que contribuye"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -636,6 +654,14 @@ class PlanAction(OwnedPlanItem):
 
     def __str__(self) -> str:
         return f"{self.get_action_type_display()} · {self.owner_organisation}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.goal_id is None or self.plan_id is None:
+            return
+        goal_plan = PlanGoal.objects.filter(pk=self.goal_id).values_list("plan_id", flat=True)
+        if goal_plan.first() != self.plan_id:
+            raise ValidationError({"goal": GOAL_OF_ANOTHER_PLAN})
 
 
 class PlanGoal(OwnedPlanItem):
@@ -683,6 +709,20 @@ class PlanGoal(OwnedPlanItem):
 
     def __str__(self) -> str:
         return self.description[:60]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.pk is None or self.plan_id is None:
+            return
+        if PlanAction.objects.filter(goal_id=self.pk).exclude(plan_id=self.plan_id).exists():
+            raise ValidationError(
+                {
+                    "plan": _(
+                        "Hay acciones vinculadas a este objetivo en su itinerario: desvincúlelas "
+                        "antes de pasar el objetivo a otro itinerario."
+                    )
+                }
+            )
 
 
 class PlanCommitment(models.Model):

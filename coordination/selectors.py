@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import pgettext_lazy
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from cases.merge import absorbed_q
 from cases.models import Person
@@ -516,6 +517,14 @@ class Indicator:
 
 
 @dataclass
+class GoalGroup:
+    """A goal the viewer sees in full and the actions linked to it that the viewer sees in full."""
+
+    goal: PlanGoal
+    actions: list[PlanAction] = field(default_factory=list)
+
+
+@dataclass
 class PlanView:
     plan: JointPlan
     participants: list[Organisation]
@@ -528,20 +537,37 @@ class PlanView:
     log_lines: list[LogLine]
     own_service: str
     organisation_id: int
+    #: ``goals``, each with the shown actions linked to it
+    goal_groups: list[GoalGroup] = field(default_factory=list)
+    #: the shown actions that are not under a shown goal: without goal, or linked to a goal the
+    #: viewer sees only as an indicator or not at all (the two look the same)
+    unlinked_actions: list[PlanAction] = field(default_factory=list)
+
+
+class _ItemDecisions:
+    """``decide_item`` for the items of one plan, once per (category, service, organisation)."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self.cache: dict[tuple[str, str, int], Decision] = {}
+
+    def __call__(self, category: str, service: str, organisation: Organisation) -> Decision:
+        key = (category, service, organisation.pk)
+        if key not in self.cache:
+            self.cache[key] = decide_item(self.facts, category, service, organisation)
+        return self.cache[key]
 
 
 def plan_view(*, viewer: Viewer, plan: JointPlan, request_id: str = "") -> PlanView:
     """The plan filtered like the record: a goal, an action or a commitment is shown in full when
     the viewer's decision for (its category, its service) is FULL; at INDICATOR only its area and
-    service (once per pair); HIDDEN leaves it out. Constant number of queries."""
+    service (once per pair); HIDDEN leaves it out. An action shown in full is listed under its
+    goal only when the viewer sees that goal in full too; otherwise with the actions without
+    goal, so that a goal the viewer may not read is never named, nor told apart from no goal.
+    Constant number of queries."""
     facts = load_facts(viewer=viewer, person_id=plan.person_id, purpose=Purpose.ITINERARY)
-    cache: dict[tuple[str, str, int], Decision] = {}
-
-    def decision(category: str, service: str, organisation: Organisation) -> Decision:
-        key = (category, service, organisation.pk)
-        if key not in cache:
-            cache[key] = decide_item(facts, category, service, organisation)
-        return cache[key]
+    decision = _ItemDecisions(facts)
+    cache = decision.cache
 
     goals: list[PlanGoal] = []
     goal_indicators: list[Indicator] = []
@@ -551,7 +577,9 @@ def plan_view(*, viewer: Viewer, plan: JointPlan, request_id: str = "") -> PlanV
             goals.append(goal)
         elif d.level == INDICATOR:
             goal_indicators.append(Indicator(goal.category, goal.owner_service))
+    groups = {goal.pk: GoalGroup(goal) for goal in goals}
     actions: list[PlanAction] = []
+    unlinked: list[PlanAction] = []
     action_indicators: list[Indicator] = []
     for action in plan.actions.select_related("owner_organisation", "resource").order_by(
         "start_date", "id"
@@ -559,6 +587,11 @@ def plan_view(*, viewer: Viewer, plan: JointPlan, request_id: str = "") -> PlanV
         d = decision(action.category, action.owner_service, action.owner_organisation)
         if d.level == FULL:
             actions.append(action)
+            group = groups.get(action.goal_id)  # only the id: the goal row is never read here
+            if group is not None:
+                group.actions.append(action)
+            else:
+                unlinked.append(action)
         elif d.level == INDICATOR:
             action_indicators.append(Indicator(action.category, action.owner_service))
     commitments: list[PlanCommitment] = []
@@ -593,18 +626,77 @@ def plan_view(*, viewer: Viewer, plan: JointPlan, request_id: str = "") -> PlanV
         log_lines=lines,
         own_service=viewer.service,
         organisation_id=viewer.organisation_id,
+        goal_groups=list(groups.values()),
+        unlinked_actions=unlinked,
     )
 
 
+#: The one answer to a goal an action may not be linked to: of another plan, unknown, or not seen
+#: in full by the user (the three are not told apart).
+GOAL_NOT_LINKABLE = gettext_lazy(
+    "Elija uno de los objetivos de este itinerario que aparecen en la lista, o ninguno."
+)
+
+
+@dataclass
+class LinkableGoals:
+    """The goals of a plan an action may be linked to by the viewer: those it sees in full."""
+
+    goals: list[PlanGoal]
+    log_lines: list[LogLine] = field(default_factory=list)
+
+    def __contains__(self, goal_id: object) -> bool:
+        return any(goal.pk == goal_id for goal in self.goals)
+
+    def choices(self) -> list[tuple[int, str]]:
+        return [
+            (
+                goal.pk,
+                f"{Truncator(goal.description).chars(90)} · {goal.owner_organisation.name}",
+            )
+            for goal in self.goals
+        ]
+
+
+def linkable_goals(
+    *, viewer: Viewer, plan: JointPlan, goal_id: int | None = None, request_id: str = ""
+) -> LinkableGoals:
+    """The plan's goals (or only ``goal_id``, if it is one of them) the viewer sees in full for the
+    purpose "itinerario" (``decide_item``, as on the plan page): the only ones an action of the
+    viewer's may serve, and the only ones whose text the action form lists. A goal seen only as
+    an indicator, or not at all, is left out like a goal of another plan. The log lines are those
+    of the goals listed: append them where the page shows them. Two queries."""
+    facts = load_facts(viewer=viewer, person_id=plan.person_id, purpose=Purpose.ITINERARY)
+    decision = _ItemDecisions(facts)
+    qs = PlanGoal.objects.filter(plan_id=plan.pk)
+    if goal_id is not None:
+        qs = qs.filter(pk=goal_id)
+    goals = [
+        goal
+        for goal in qs.select_related("owner_organisation").order_by("start_date", "id")
+        if decision(goal.category, goal.owner_service, goal.owner_organisation).level == FULL
+    ]
+    lines = _unique_lines(
+        _log_line(viewer, plan.person_id, Purpose.ITINERARY, d, request_id)
+        for d in decision.cache.values()
+        if d.level == FULL
+    )
+    return LinkableGoals(goals=goals, log_lines=lines)
+
+
 def plan_action_for_viewer(*, viewer: Viewer, action_id: int) -> PlanAction:
-    """An action owned by the viewer's organisation, of a plan it takes part in; else 404."""
+    """An action owned by the viewer's organisation, of a plan it takes part in; else 404.
+    ``from_agreement``: whether it was a conference agreement (it then keeps its text and area)."""
     action = (
         PlanAction.objects.filter(
             pk=action_id,
             owner_organisation_id=viewer.organisation_id,
             plan__in=plans_for(organisation_id=viewer.organisation_id),
         )
-        .select_related("plan")
+        .select_related("plan", "resource")
+        .annotate(
+            from_agreement=Exists(ConferenceAgreement.objects.filter(plan_action=OuterRef("pk")))
+        )
         .first()
     )
     if action is None:

@@ -43,8 +43,10 @@ from .models import (
     Resource,
 )
 from .selectors import (
+    GOAL_NOT_LINKABLE,
     agreement_decisions,
     consent_check,
+    linkable_goals,
     may_convert,
     organisations_attending,
     writable_categories,
@@ -608,8 +610,10 @@ def plan_action_create(
     end_date: dt.date | None = None,
     review_date: dt.date | None = None,
     resource_id: int | None = None,
+    goal_id: int | None = None,
 ) -> PlanAction:
-    """An action of the viewer's own organisation and service."""
+    """An action of the viewer's own organisation and service, serving ``goal_id`` if given: a
+    goal of the plan that the viewer sees in full (``_check_linkable_goal``)."""
     plan = _participant_plan(viewer, plan_id)
     _check_own_category(viewer, category)
     if (
@@ -617,6 +621,8 @@ def plan_action_create(
         and not Resource.objects.filter(pk=resource_id, is_active=True).exists()
     ):
         raise ValidationError({"resource": _("Elija un recurso activo del catálogo.")})
+    if goal_id is not None:
+        _check_linkable_goal(viewer, plan, goal_id)
     action = PlanAction(
         plan=plan,
         owner_organisation_id=viewer.organisation_id,
@@ -628,14 +634,89 @@ def plan_action_create(
         end_date=end_date,
         review_date=review_date,
         resource_id=resource_id,
+        goal_id=goal_id,
         created_by_id=viewer.user_id,
     )
+    _check_action(action)
+    action.save()
+    _reevaluate(action.plan.person_id)
+    return action
+
+
+def _check_linkable_goal(viewer: Viewer, plan: JointPlan, goal_id: int) -> None:
+    """An action may serve a goal of its plan, of any service, that the viewer sees in full. A goal
+    of another plan, an unknown one and one the viewer sees only as an indicator or not at all get
+    the same answer, which names none of them."""
+    if goal_id not in linkable_goals(viewer=viewer, plan=plan, goal_id=goal_id):
+        raise ValidationError({"goal": GOAL_NOT_LINKABLE})
+
+
+def _check_action(action: PlanAction) -> None:
     try:
         action.full_clean(exclude=["plan", "owner_organisation", "created_by", "resource"])
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from exc
+
+
+#: what the owner may change in an action (its state: ``plan_action_set_state``)
+ACTION_FIELDS = (
+    "action_type",
+    "description",
+    "category",
+    "start_date",
+    "end_date",
+    "review_date",
+    "resource_id",
+    "goal_id",
+)
+#: what an action that was a conference agreement keeps from it
+AGREEMENT_FIELDS = ("description", "category")
+
+
+@transaction.atomic
+def plan_action_update(
+    *, viewer: Viewer, action_id: int, version: int, data: dict[str, Any]
+) -> PlanAction:
+    """Only the organisation that owns the action changes it, and only if nobody saved it since
+    ``version`` was read. ``data`` holds the fields to change (``ACTION_FIELDS``): without
+    ``goal_id`` the link stays as it is, also to a goal the viewer no longer sees; a new goal must
+    be one the viewer sees in full. An action that was a conference agreement keeps its text and
+    area, so it stays seen exactly as the agreement was."""
+    action = PlanAction.objects.select_for_update().filter(pk=action_id).first()
+    if action is None or action.owner_organisation_id != viewer.organisation_id:
+        raise PermissionDenied
+    plan = _participant_plan(viewer, action.plan_id)
+    if action.version != version:
+        raise StaleVersion(_("esta acción"))
+    from_agreement = ConferenceAgreement.objects.filter(plan_action=action).exists()
+    old_resource_id = action.resource_id
+    for name, value in data.items():
+        if name not in ACTION_FIELDS:
+            raise ValueError(name)
+        if name == "description":
+            value = (value or "").strip()
+        if from_agreement and name in AGREEMENT_FIELDS and value != getattr(action, name):
+            raise ValidationError(
+                {
+                    name: _(
+                        "Esta acción procede de un acuerdo de comisión: conserva su texto y su área."
+                    )
+                }
+            )
+        setattr(action, name, value)
+    _check_own_category(viewer, action.category)
+    if (
+        action.resource_id is not None
+        and action.resource_id != old_resource_id
+        and not Resource.objects.filter(pk=action.resource_id, is_active=True).exists()
+    ):
+        raise ValidationError({"resource": _("Elija un recurso activo del catálogo.")})
+    if data.get("goal_id") is not None:
+        _check_linkable_goal(viewer, plan, data["goal_id"])
+    _check_action(action)
+    action.version = version + 1
     action.save()
-    _reevaluate(action.plan.person_id)
+    _reevaluate(plan.person_id)
     return action
 
 

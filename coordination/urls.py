@@ -48,6 +48,7 @@ urlpatterns = [
         views.commitment_create,
         name="commitment_create",
     ),
+    path("itinerarios/acciones/<int:action_id>/", views.action_edit, name="action_edit"),
     path("itinerarios/acciones/<int:action_id>/estado/", views.action_state, name="action_state"),
     path(
         "itinerarios/compromisos/<int:commitment_id>/seguimiento/",

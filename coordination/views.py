@@ -40,6 +40,7 @@ from .forms import (
     InformationRequestForm,
     LinkRequestDeclineForm,
     LinkRequestForm,
+    PlanActionEditForm,
     PlanActionForm,
     PlanForm,
     PlanGoalForm,
@@ -649,11 +650,22 @@ def goal_edit(request, goal_id: int):
     )
 
 
+def _linkable_goals(request, plan) -> selectors.LinkableGoals:
+    """The goals the action form lists (those the viewer sees in full), their reading logged."""
+    with transaction.atomic():
+        goals = selectors.linkable_goals(
+            viewer=request.viewer, plan=plan, request_id=_request_id(request)
+        )
+        disclosure_log_append(goals.log_lines)
+    return goals
+
+
 @role_required(*STAFF_ROLES)
 def action_create(request, plan_id: int):
     viewer = request.viewer
     plan = selectors.plan_for_viewer(viewer=viewer, plan_id=plan_id)
-    form = PlanActionForm(request.POST or None, viewer=viewer)
+    goals = _linkable_goals(request, plan)
+    form = PlanActionForm(request.POST or None, viewer=viewer, goals=goals.choices())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -667,6 +679,7 @@ def action_create(request, plan_id: int):
                 end_date=data["end_date"],
                 review_date=data["review_date"],
                 resource_id=data["resource"].pk if data["resource"] else None,
+                goal_id=data["goal"],
             )
         except PermissionDenied as exc:
             raise Http404 from exc
@@ -676,7 +689,76 @@ def action_create(request, plan_id: int):
             messages.success(request, _("Acción añadida al itinerario."))
             return redirect(_ns(request) + ":plan_detail", plan_id=plan.pk)
     return render(
-        request, "coordination/action_form.html", {"form": form, "plan": plan, "section": "plans"}
+        request,
+        "coordination/action_form.html",
+        {"form": form, "plan": plan, "action": None, "section": "plans"},
+    )
+
+
+#: the edit form's fields that are the action's own (the resource and the goal are ids)
+ACTION_FORM_FIELDS = (
+    "action_type",
+    "description",
+    "category",
+    "start_date",
+    "end_date",
+    "review_date",
+)
+
+
+@role_required(*STAFF_ROLES)
+def action_edit(request, action_id: int):
+    """Only the owner edits an action, with the version it read: a stale save keeps the input and
+    shows the version saved meanwhile. The goal select lists the plan's goals the viewer sees in
+    full; a link to a goal it no longer sees shows as no goal and stays unless another is chosen."""
+    viewer = request.viewer
+    action = selectors.plan_action_for_viewer(viewer=viewer, action_id=action_id)
+    plan = action.plan
+    goals = _linkable_goals(request, plan)
+    initial = {name: getattr(action, name) for name in ACTION_FORM_FIELDS}
+    initial.update(
+        resource=action.resource_id,
+        goal=action.goal_id if action.goal_id in goals else None,
+        version=action.version,
+    )
+    form = PlanActionEditForm(
+        request.POST or None,
+        viewer=viewer,
+        goals=goals.choices(),
+        current_resource_id=action.resource_id,
+        from_agreement=action.from_agreement,
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        version = data["version"] if data["version"] is not None else -1
+        changes = {name: data[name] for name in ACTION_FORM_FIELDS if name in form.fields}
+        changes["resource_id"] = data["resource"].pk if data["resource"] else None
+        if "goal" in form.changed_data:
+            changes["goal_id"] = data["goal"]
+        try:
+            services.plan_action_update(
+                viewer=viewer, action_id=action.pk, version=version, data=changes
+            )
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        except ValidationError as exc:
+            _add_errors(form, exc)
+            action.refresh_from_db()
+        else:
+            messages.success(request, _("Acción actualizada."))
+            return redirect(_ns(request) + ":plan_detail", plan_id=plan.pk)
+    return render(
+        request,
+        "coordination/action_form.html",
+        {
+            "form": form,
+            "plan": plan,
+            "action": action,
+            # the saved goal is named only if the viewer sees it in full, like on the plan page
+            "action_goal": next((g for g in goals.goals if g.pk == action.goal_id), None),
+            "section": "plans",
+        },
     )
 
 

@@ -290,11 +290,18 @@ def _plan(w: World, n: int):
     )
     plan = make_plan(p, w.ssc, w.sw, participants=[w.eo])
     resource = make_resource(w.ngo)
+    # one social goal the orientador sees in full whatever the rows (its reading is logged)
+    make_goal(plan, w.ssc, w.sw, category="exclusion_social")
     for _ in range(n):
-        make_action(plan, w.ssc, w.sw, category=next(CATEGORIES), resource=resource)
+        # goals of every level for the orientador, each served by actions of both services
+        social_goal = make_goal(plan, w.ssc, w.sw, category=next(CATEGORIES))
+        employment_goal = make_goal(plan, w.eo, w.ec, category="itinerario_empleo")
+        make_action(
+            plan, w.ssc, w.sw, category=next(CATEGORIES), resource=resource, goal=social_goal
+        )
+        make_action(plan, w.eo, w.ec, category="itinerario_empleo", goal=social_goal)
+        make_action(plan, w.eo, w.ec, category="itinerario_empleo", goal=employment_goal)
         make_action(plan, w.eo, w.ec, category="itinerario_empleo")
-        make_goal(plan, w.ssc, w.sw, category=next(CATEGORIES))
-        make_goal(plan, w.eo, w.ec, category="itinerario_empleo")
         commitment = make_commitment(plan, w.ssc, w.sw, category=next(CATEGORIES))
         for complied in (True, False):
             commitment.compliance_records.create(
@@ -320,7 +327,14 @@ def plan_edit(w: World, n: int) -> Case:
 def action_create(w: World, n: int) -> Case:
     for _ in range(n):
         make_resource(w.ngo)
-    return Case(url("action_create", make_plan(w.own(), w.ssc, w.sw).pk), w.sw, w.stranger)
+    plan = _plan(w, n)  # goals of every level in the select's reach
+    return Case(url("action_create", plan.pk), w.ec, w.stranger)
+
+
+def action_edit(w: World, n: int) -> Case:
+    plan = _plan(w, n)
+    action = plan.actions.filter(owner_organisation=w.eo).first()
+    return Case(url("action_edit", action.pk), w.ec, w.sw)
 
 
 def goal_create(w: World, n: int) -> Case:
@@ -478,6 +492,7 @@ SCENARIOS: dict[str, Callable[[World, int], Case]] = {
         plan_detail,
         plan_edit,
         action_create,
+        action_edit,
         goal_create,
         goal_edit,
         action_state,
