@@ -62,6 +62,8 @@ urlpatterns = [
          name="consent_scope"),
     path("personas/<int:person_id>/consentimientos/<int:consent_id>/documento/", consent_views.consent_document,
          name="consent_document"),
+    path("personas/<int:person_id>/consentimientos/<int:consent_id>/documento/adjuntar/",
+         consent_views.consent_attach_document, name="consent_attach_document"),
     # diagnostics.views: assessments recorded from the record
     path("personas/<int:person_id>/diagnosticos/empleabilidad/nuevo/",
          diagnostics_views.employability_assessment_create, name="employability_assessment_create"),

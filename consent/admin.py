@@ -38,6 +38,7 @@ class ConsentAdmin(AppendOnlyAdmin):
         "valid_from",
         "valid_until",
         "state",
+        "signed_form",
         "recorded_by_org",
         "recorded_at",
     )
@@ -49,15 +50,24 @@ class ConsentAdmin(AppendOnlyAdmin):
     autocomplete_fields = ("person", "grantee_organisations", "supersedes", "recorded_by_org")
     form = EvidenceForm
     exclude = ("recorded_by",)
-    readonly_fields = ("recorded_at", "document_sha256", "document_content_type")
+    readonly_fields = (
+        "recorded_at", "document_sha256", "document_content_type", "document_added_at", "document_added_by",
+    )
 
     @admin.display(description=_("estado"))
     def state(self, obj: Consent) -> str:
         return ConsentState(obj.state_at()).label
 
+    @admin.display(description=_("documento firmado"), boolean=True)
+    def signed_form(self, obj: Consent) -> bool:
+        return obj.has_document
+
     def save_model(self, request, obj, form, change) -> None:
         if not change:
             obj.recorded_by = request.user
+            if obj.document:
+                obj.document_added_by = request.user
+                obj.document_added_at = obj.recorded_at
         super().save_model(request, obj, form, change)
 
 

@@ -36,6 +36,17 @@ def _date_field(label, **kwargs) -> forms.DateField:
     )
 
 
+def signed_form_field(*, required: bool) -> forms.FileField:
+    """The scanned signed form: the same field when recording the consent and when attaching the
+    form later (its content is checked by ``consent.services.checked_document`` in both)."""
+    widget = forms.FileInput if required else forms.ClearableFileInput
+    return forms.FileField(
+        label=_("Documento firmado escaneado (PDF, PNG o JPEG)"), required=required,
+        widget=widget(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
+        error_messages={"required": _("Elija el archivo del documento firmado.")},
+    )
+
+
 class ConsentForm(forms.Form):
     grantor = forms.ChoiceField(label=_("Quién firma"), choices=Consent.Grantor.choices,
                                 widget=forms.RadioSelect, initial=Consent.Grantor.PERSON)
@@ -74,8 +85,7 @@ class ConsentForm(forms.Form):
     )
     privacy_notice_version = forms.CharField(label=_("Versión de la información de privacidad entregada"),
                                              max_length=20, initial="1.0")
-    document = forms.FileField(label=_("Documento firmado escaneado (PDF, PNG o JPEG)"), required=False,
-                               widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}))
+    document = signed_form_field(required=False)
 
     def __init__(self, *args, organisations=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -136,6 +146,12 @@ class ConsentForm(forms.Form):
             "denied_categories": list(consent.denied_categories), "purposes": list(consent.purposes),
             "privacy_notice_version": consent.privacy_notice_version,
         }
+
+
+class SignedFormForm(forms.Form):
+    """The signed form of a consent recorded without it."""
+
+    document = signed_form_field(required=True)
 
 
 class RevocationForm(forms.Form):

@@ -3,6 +3,11 @@
 A given consent never changes: a revocation is a ``ConsentRevocation`` row and a
 correction is a new ``Consent`` that supersedes the old one. Both tables refuse
 UPDATE and DELETE in the database (django-pgtrigger), not only in Python.
+
+One exception, enforced by the same database trigger: a consent recorded without its signed
+form may receive it later, once (``consent.services.consent_attach_document``). That UPDATE
+may only fill the empty document columns; it changes nothing the person signed, and a form
+once attached can be neither replaced nor removed.
 """
 
 from __future__ import annotations
@@ -54,8 +59,29 @@ class ConsentQuerySet(models.QuerySet):
         )
 
 
+#: The columns the one UPDATE a consent admits fills: its signed form, attached later.
+DOCUMENT_COLUMNS = (
+    "document", "document_sha256", "document_content_type", "document_added_at", "document_added_by_id",
+)
+_DOCUMENT_COLUMNS_SQL = "ARRAY[" + ", ".join(f"'{c}'" for c in DOCUMENT_COLUMNS) + "]"
+#: When an UPDATE of a consent is refused: anything but filling in a missing signed form. Every
+#: other column is compared at once (the row as jsonb, less the document columns), so a column
+#: added later is protected without touching this condition.
+NOT_ATTACHING_THE_FORM = (
+    f"((to_jsonb(OLD.*) - {_DOCUMENT_COLUMNS_SQL}::text[]) IS DISTINCT FROM "
+    f"(to_jsonb(NEW.*) - {_DOCUMENT_COLUMNS_SQL}::text[])"
+    " OR OLD.document <> '' OR OLD.document_sha256 <> '' OR OLD.document_content_type <> ''"
+    " OR NEW.document = '' OR NEW.document_sha256 = '' OR NEW.document_content_type = '')"
+)
+
+
 @pgtrigger.register(
-    pgtrigger.Protect(name="consent_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+    pgtrigger.Protect(name="consent_append_only", operation=pgtrigger.Delete),
+    pgtrigger.Protect(
+        name="consent_only_attaches_form",
+        operation=pgtrigger.Update,
+        condition=pgtrigger.Condition(NOT_ATTACHING_THE_FORM),
+    ),
 )
 class Consent(models.Model):
     class Grantor(models.TextChoices):
@@ -97,6 +123,11 @@ class Consent(models.Model):
     document = models.FileField(_("documento firmado"), upload_to="consents/%Y/%m/", blank=True)
     document_sha256 = models.CharField(_("huella SHA-256 del documento"), max_length=64, blank=True)
     document_content_type = models.CharField(_("tipo del documento"), max_length=60, blank=True)
+    document_added_at = models.DateTimeField(_("documento firmado adjuntado el"), null=True, blank=True)
+    document_added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        verbose_name=_("documento firmado adjuntado por"),
+    )
     supersedes = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by",
         verbose_name=_("corrige a"),
@@ -129,6 +160,11 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return _("Consentimiento %(id)s de %(person)s") % {"id": self.pk, "person": self.person}
+
+    @property
+    def has_document(self) -> bool:
+        """The scanned signed form is on file (recorded with the consent, or attached later)."""
+        return bool(self.document)
 
     def state_at(self, moment: dt.datetime | None = None) -> str:
         moment = moment or timezone.now()

@@ -1,13 +1,17 @@
-"""Writes of the consent app: record, revoke and correct consents; objections.
+"""Writes of the consent app: record, revoke and correct consents; attach a signed form
+recorded later; objections; the disclosure log line of a signed form's download.
 
 A given consent is never updated: revoking adds a ``ConsentRevocation`` and
 correcting adds a new consent that supersedes the old one. Every action is
-checked against the state transition table first.
+checked against the state transition table first. The one UPDATE the database
+admits fills in the signed form of a consent recorded without it, once
+(``consent_attach_document``; see ``consent.models``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -16,8 +20,10 @@ from django.utils.translation import gettext as _
 
 from cases.models import Person
 from ris.accounts.viewer import Viewer
-from ris.uploads import check_upload
+from ris.uploads import CheckedUpload, check_upload
 from sharing.caseload import organisation_attends
+from sharing.disclosure import LogLine, disclosure_log_append
+from sharing.models import Channel, DisclosureLogEntry
 
 from .models import TRANSITIONS, Consent, ConsentRevocation, LegalBasis, Objection
 
@@ -27,6 +33,7 @@ def _reevaluate(person_id: int) -> None:
     from diagnostics.tasks import queue_person_evaluation
 
     queue_person_evaluation(person_id)
+
 
 def _ensure_attends(viewer: Viewer, person: Person) -> None:
     if not organisation_attends(viewer.organisation_id, person.pk):
@@ -68,16 +75,83 @@ def consent_record(
     if not grantee_services and not grantee_organisation_ids:
         raise ValidationError({"grantee_services": _("Indique a qué servicios u organizaciones autoriza.")})
     if document is not None:
-        checked = check_upload(document)
+        checked = checked_document(document)
         consent.document = document
         consent.document_sha256 = checked.sha256
         consent.document_content_type = checked.content_type
+        consent.document_added_at = consent.recorded_at
+        consent.document_added_by_id = viewer.user_id
     consent.full_clean()
     consent.save()
     if grantee_organisation_ids:
         consent.grantee_organisations.set(grantee_organisation_ids)
     _reevaluate(person.pk)
     return consent
+
+
+def checked_document(document) -> CheckedUpload:
+    """The signed form's checks, the same when it is recorded with the consent and when it is
+    attached later: a PDF, PNG or JPEG whose content is what its name says, not empty, within
+    the size limit (``ris.uploads.check_upload``), fingerprinted."""
+    try:
+        return check_upload(document)
+    except ValidationError as exc:
+        raise ValidationError({"document": exc.messages}) from exc
+
+
+#: The stored file's extension, from the type its content was checked to be.
+_EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
+
+
+@transaction.atomic
+def consent_attach_document(*, viewer: Viewer, consent: Consent, document) -> Consent:
+    """Attach the signed form of a consent recorded without it: by the organisation that
+    recorded it, while it attends the person, once (a form on file is never replaced). Whatever
+    the consent's state: the form proves what was signed, even after a revocation."""
+    consent = Consent.objects.select_for_update().select_related("person").get(pk=consent.pk)
+    if consent.recorded_by_org_id != viewer.organisation_id:
+        raise PermissionDenied
+    _ensure_attends(viewer, consent.person)
+    if consent.document:
+        raise ValidationError(
+            {"document": _("Este consentimiento ya tiene su documento firmado: no se puede sustituir.")},
+            code="has_document",
+        )
+    checked = checked_document(document)
+    # The stored name says nothing about the person.
+    consent.document.save(f"{uuid.uuid4().hex}{_EXTENSIONS[checked.content_type]}", document, save=False)
+    added_at = timezone.now()
+    try:
+        updated = Consent.objects.filter(pk=consent.pk, document="").update(
+            document=consent.document.name, document_sha256=checked.sha256,
+            document_content_type=checked.content_type, document_added_at=added_at,
+            document_added_by_id=viewer.user_id,
+        )
+    except Exception:
+        consent.document.delete(save=False)
+        raise
+    if not updated:  # cannot happen under the row lock; never leave a file nobody points to
+        consent.document.delete(save=False)
+        raise ValidationError(
+            {"document": _("Este consentimiento ya tiene su documento firmado: no se puede sustituir.")},
+            code="has_document",
+        )
+    consent.document_sha256, consent.document_content_type = checked.sha256, checked.content_type
+    consent.document_added_at, consent.document_added_by_id = added_at, viewer.user_id
+    return consent
+
+
+def document_download_logged(
+    *, viewer: Viewer, person_id: int, consent: Consent, purpose: str, request_id: str = "",
+) -> None:
+    """The disclosure log line of a download of the signed form: an export, as for the printed
+    documents, whose basis names the consent (``consentimiento:<id>``). ``person_id``: the record
+    it was downloaded from (a merged record's consents are shown on the surviving one)."""
+    disclosure_log_append([
+        LogLine(event=DisclosureLogEntry.Event.EXPORT, channel=Channel.EXPORT, user_id=viewer.user_id,
+                organisation_id=viewer.organisation_id, role=viewer.role, person_id=person_id,
+                purpose=purpose, basis=f"consentimiento:{consent.pk}", request_id=request_id)
+    ])
 
 
 @transaction.atomic

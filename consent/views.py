@@ -1,4 +1,5 @@
-"""The consent workflow, from the person's record: record, correct, revoke, print, and see the effect.
+"""The consent workflow, from the person's record: record, correct, revoke, print, and see the effect;
+attach the signed form of a consent recorded without it, and download it (logged).
 
 Staff use it from the workspace; NGO technicians record, revoke, print and see the effect from
 the restricted portal (``sharing.portal_urls``), the same views under ``portal:``: for the persons
@@ -22,7 +23,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from cases.merge import absorbed_q
@@ -35,6 +36,7 @@ from cases.record_views import (
     consent_lines,
     own_space,
     pdf_response,
+    purpose_from,
     space_of,
 )
 from ris.accounts.access import role_required
@@ -47,7 +49,13 @@ from sharing.policy import FULL, INDICATOR, decide_all, load_facts
 from sharing.record import SERVICE_LABELS
 
 from . import services
-from .forms import PERSON_PURPOSE_CHOICES, ConsentForm, RevocationForm, ScopePurposeForm
+from .forms import (
+    PERSON_PURPOSE_CHOICES,
+    ConsentForm,
+    RevocationForm,
+    ScopePurposeForm,
+    SignedFormForm,
+)
 from .models import Consent, ConsentState
 from .purposes import Purpose
 
@@ -234,7 +242,7 @@ def consent_scope(request, person_id: int, consent_id: int):
         "consent": consent, "state_label": ConsentState(state).label, "lines": consent_lines(consent, state),
         "rows": access_by_organisation(viewer=request.viewer, person_id=person_id, purpose=purpose), "purpose": purpose,
         "purpose_label": Purpose(purpose).label, "purposes": PERSON_PURPOSE_CHOICES, "person_id": person_id,
-        "ns": space_of(request),
+        "ns": space_of(request), "attach_url": _attach_url(request, person_id, consent),
     })
 
 
@@ -247,7 +255,7 @@ def consent_receipt(request, person_id: int, consent_id: int):
     consent = _consent_of(person_id, consent_id)
     return render(request, "consent/receipt.html", {
         "consent": consent, "lines": consent_lines(consent, consent.state_at()), "person_id": person_id,
-        "ns": space_of(request),
+        "ns": space_of(request), "attach_url": _attach_url(request, person_id, consent),
     })
 
 
@@ -267,16 +275,72 @@ def consent_receipt_pdf(request, person_id: int, consent_id: int):
 @role_required(*RECEIPT_ROLES)
 @own_space
 def consent_document(request, person_id: int, consent_id: int):
-    """The scanned signed form, for the organisations that attend the person."""
+    """The scanned signed form, for the organisations that attend the person; each download is
+    logged in the disclosure log (an export whose basis names the consent)."""
     attended_person(request, person_id)
     consent = _consent_of(person_id, consent_id)
     if not consent.document:
         raise Http404
     extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}.get(
         consent.document_content_type, "bin")
-    response = FileResponse(consent.document.open("rb"), as_attachment=True,
+    try:
+        handle = consent.document.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    try:
+        services.document_download_logged(viewer=request.viewer, person_id=person_id, consent=consent,
+                                          purpose=purpose_from(request), request_id=_request_id(request))
+    except Exception:  # no line, no file
+        handle.close()
+        raise
+    response = FileResponse(handle, as_attachment=True,
                             filename=f"consentimiento-{consent.pk}-firmado.{extension}",
                             content_type=consent.document_content_type or "application/octet-stream")
     response["Cache-Control"] = "no-store, private"
     return response
 
+
+def _attach_url(request, person_id: int, consent: Consent) -> str | None:
+    """Where to attach the consent's missing signed form: for the organisation that recorded it,
+    in a space that offers the page; otherwise ``None``."""
+    viewer = request.viewer
+    if consent.document or consent.recorded_by_org_id != viewer.organisation_id:
+        return None
+    if viewer.role not in CONSENT_WRITERS:
+        return None
+    try:
+        return reverse(f"{space_of(request)}:consent_attach_document", args=[person_id, consent.pk])
+    except NoReverseMatch:
+        return None
+
+
+@role_required(*CONSENT_WRITERS)
+@own_space
+def consent_attach_document(request, person_id: int, consent_id: int):
+    """Attach the signed form of a consent recorded without it (only the organisation that recorded
+    it; once: a form on file is never replaced)."""
+    attended_for_writing(request, person_id)
+    consent = _consent_of(person_id, consent_id)
+    if consent.recorded_by_org_id != request.viewer.organisation_id:
+        raise Http404
+    back = reverse(f"{space_of(request)}:person_record", args=[person_id]) + f"#consentimiento-{consent.pk}"
+    if consent.document:
+        messages.info(request, _("Este consentimiento ya tiene su documento firmado: no se puede sustituir."))
+        return redirect(back)
+    posted = request.method == "POST"  # bound even when nothing was sent: say what is missing
+    form = SignedFormForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
+        try:
+            services.consent_attach_document(viewer=request.viewer, consent=consent,
+                                             document=form.cleaned_data["document"])
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Documento firmado adjuntado al consentimiento nº %(n)s.") % {"n": consent.pk})
+            return redirect(back)
+    return render(request, "consent/attach_document.html", {
+        "form": form, "consent": consent, "lines": consent_lines(consent, consent.state_at()),
+        "person_id": person_id, "ns": space_of(request), "back": back,
+    })

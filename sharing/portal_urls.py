@@ -83,6 +83,11 @@ urlpatterns = [
         name="consent_document",
     ),
     path(
+        "personas/<int:person_id>/consentimientos/<int:consent_id>/documento/adjuntar/",
+        consent_views.consent_attach_document,
+        name="consent_attach_document",
+    ),
+    path(
         "personas/<int:person_id>/intervenciones/nueva/",
         portal_views.intervention_new,
         name="intervention_new",

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import types
 
 import pytest
@@ -59,10 +58,14 @@ def no_optional_apps(monkeypatch):
 
 @pytest.fixture
 def fake_coordination(monkeypatch):
-    """A stand-in for ``coordination.selectors``, imported as usual (the alerts are real: see
-    ``alert``). Referrals and overdue reviews come back as lists of objects with a
-    ``person_id``, a shape ``selectors.counts_by_person`` accepts; each answers in one query.
+    """Stand-ins for ``coordination.selectors``' start-page selectors, found where the start pages
+    import them (the alerts are real: see ``alert``). Referrals and overdue reviews come back as
+    lists of objects with a ``person_id``, a shape ``selectors.counts_by_person`` accepts; each
+    answers in one query. The real module stays in place with everything else it holds (the
+    URLconf imports it).
     """
+    import coordination.selectors as coordination
+
     calls: dict[str, list] = {"referrals": [], "reviews": []}
     counts: dict[str, dict[int, int]] = {"referrals": {}, "reviews": {}}
 
@@ -88,10 +91,8 @@ def fake_coordination(monkeypatch):
             for _ in range(n)
         ]
 
-    coordination = types.ModuleType("coordination.selectors")
-    coordination.pending_referrals_for = pending_referrals_for
-    coordination.overdue_plan_reviews = overdue_plan_reviews
-    monkeypatch.setitem(sys.modules, "coordination.selectors", coordination)
+    monkeypatch.setattr(coordination, "pending_referrals_for", pending_referrals_for, raising=False)
+    monkeypatch.setattr(coordination, "overdue_plan_reviews", overdue_plan_reviews, raising=False)
     return types.SimpleNamespace(calls=calls, counts=counts)
 
 
@@ -253,7 +254,7 @@ def test_alerts_and_referrals_come_from_their_apps(
     assert fake_coordination.calls["referrals"] == [social_services_centre.pk]
     body = response.content.decode()
     assert "2 alertas abiertas" in body and "5 derivaciones pendientes" in body
-    assert '<th scope="col">Alertas abiertas</th>' in body
+    assert '<a href="/espacio/?orden=alertas"' in body and "Alertas abiertas</a></th>" in body
 
 
 def test_an_app_that_counts_only_a_total_shows_the_total_and_no_column(
@@ -273,7 +274,11 @@ def test_an_app_that_counts_only_a_total_shows_the_total_and_no_column(
     assert caseload.open_alerts_total == 3 and not caseload.shows_alerts
     body = response.content.decode()
     assert "3 alertas abiertas" in body
-    assert '<th scope="col">Alertas abiertas</th>' not in body
+    assert "Alertas abiertas</a></th>" not in body and "orden=alertas" not in body
+    # no per-person counts, nothing to sort by: the default order, as for an unknown sort
+    assert client_for(social_worker).get(HOME, {"orden": "-alertas"}).context["caseload"].sort == (
+        "apellidos"
+    )
 
 
 def test_counts_by_person_accepts_the_usual_shapes(db, social_services_centre):
@@ -315,7 +320,11 @@ def test_the_start_page_runs_in_a_constant_number_of_queries(
 
     def person():
         someone = attended()
-        ConsentFactory(person=someone, valid_until=timezone.localdate() + dt.timedelta(days=5))
+        ConsentFactory(
+            person=someone,
+            valid_until=timezone.localdate() + dt.timedelta(days=5),
+            recorded_by_org=social_services_centre,
+        )
         if with_alerts:
             alert(someone, social_services_centre, social_worker)
             alert(someone, social_services_centre, rule=SOCIAL_RULES[1])
@@ -334,6 +343,10 @@ def test_the_start_page_runs_in_a_constant_number_of_queries(
         assert response.context["caseload"].open_alerts_total == 84
     with django_assert_max_num_queries(small):
         client.get(HOME, {"orden": "-alta", "page": 2})
+    for orden in ("-alertas", "derivaciones", "consentimiento"):
+        with django_assert_max_num_queries(small):
+            response = client.get(HOME, {"orden": orden, "page": 2})
+        assert response.context["caseload"].rows
     # the alerts' visibility is checked on the facts of all their persons at once
     assert small <= (ALERT_FACT_QUERIES + 10 if with_alerts else 10)
 
@@ -351,6 +364,187 @@ def test_htmx_sorting_and_paging_get_only_the_table(
     body = response.content.decode()
     assert "<html" not in body and "<table" in body
     assert 'aria-sort="descending"' in body
+
+
+# --- Sorting by open alerts, pending referrals and consent expiry ---------------------------------
+
+
+@pytest.fixture
+def four(
+    attended, social_services_centre, employment_office, social_worker, alert, fake_coordination
+):
+    """Alonso, Bermejo, Cano and Duque; (alerts she sees, pending referrals, consent ending in):
+    Alonso (0, 3, 20 days), Bermejo (2, 0, 5 days), Cano (1, 1, 60 days: not about to expire)
+    and Duque (0, 0, none), whose only alerts are hidden from her: one reads the employment
+    office's data, the other was delivered to the employment office alone."""
+    today = timezone.localdate()
+    people = {
+        key: attended(last_name_1=name)
+        for key, name in (("a", "Alonso"), ("b", "Bermejo"), ("c", "Cano"), ("d", "Duque"))
+    }
+    alert(people["b"], social_services_centre, social_worker, rule=SOCIAL_RULES[0])
+    alert(people["b"], social_services_centre, rule=SOCIAL_RULES[1])  # the centre's queue
+    alert(people["c"], social_services_centre, social_worker)
+    alert(people["c"], social_services_centre, rule=SOCIAL_RULES[1], seen=True)  # seen: not new
+    alert(people["d"], social_services_centre, social_worker, rule=EMPLOYMENT_RULE)
+    alert(people["d"], employment_office, rule=SOCIAL_RULES[0])
+    fake_coordination.counts["referrals"].update(
+        {people["a"].pk: 3, people["c"].pk: 1, 999_999: 4}  # the last one not in the caseload
+    )
+    for key, days in (("a", 20), ("b", 5), ("c", 60)):
+        ConsentFactory(person=people[key], valid_until=today + dt.timedelta(days=days))
+    return people
+
+
+@pytest.mark.parametrize(
+    "orden,expected",
+    [
+        # ties (no alert, no referral, no consent about to expire) by surnames, then id
+        ("alertas", ["a", "d", "c", "b"]),
+        ("-alertas", ["b", "c", "d", "a"]),
+        ("derivaciones", ["b", "d", "c", "a"]),
+        ("-derivaciones", ["a", "c", "d", "b"]),
+        ("consentimiento", ["b", "a", "c", "d"]),
+        ("-consentimiento", ["a", "b", "d", "c"]),
+    ],
+)
+def test_the_caseload_sorts_by_alerts_referrals_and_consent_expiry(
+    orden, expected, client_for, social_worker, four
+):
+    response = client_for(social_worker).get(HOME, {"orden": orden})
+    caseload = response.context["caseload"]
+    assert caseload.sort == orden
+    assert listed(response) == [four[k].pk for k in expected]
+    shown = {row.person.last_name_1: (row.open_alerts, row.pending_referrals)
+             for row in caseload.rows}
+    assert shown == {"Alonso": (0, 3), "Bermejo": (2, 0), "Cano": (1, 1), "Duque": (0, 0)}
+    for row in caseload.rows:  # sorted by exactly the numbers shown
+        if orden.lstrip("-") == "alertas":
+            assert row.person.sort_open_alerts == row.open_alerts
+        if orden.lstrip("-") == "derivaciones":
+            assert row.person.sort_pending_referrals == row.pending_referrals
+    body = response.content.decode()
+    key = orden.lstrip("-")
+    direction, other = ("descending", key) if orden.startswith("-") else ("ascending", f"-{key}")
+    assert f'<th scope="col" aria-sort="{direction}"><a href="/espacio/?orden={other}"' in body
+    assert body.count("aria-sort=") == 1
+
+
+@pytest.mark.parametrize("hidden_by", ["revocation", "another_organisation"])
+def test_sorting_by_alerts_never_reveals_an_alert_the_viewer_cannot_see(
+    hidden_by,
+    client_for,
+    social_worker,
+    social_services_centre,
+    employment_office,
+    attended,
+    alert,
+    fake_coordination,
+):
+    """Alonso's only alert is hidden from her: he sorts like Bermejo, who has none."""
+    from consent.purposes import Purpose
+
+    alonso, bermejo, cano = (attended(last_name_1=n) for n in ("Alonso", "Bermejo", "Cano"))
+    alert(cano, social_services_centre, social_worker)
+    client = client_for(social_worker)
+
+    def by_alerts(orden):
+        return [
+            row.person.last_name_1
+            for row in client.get(HOME, {"orden": orden}).context["caseload"].rows
+        ]
+
+    if hidden_by == "revocation":
+        enrol(alonso, employment_office)
+        consent = ConsentFactory(person=alonso, purposes=[Purpose.PREVENTION])
+        alert(alonso, social_services_centre, social_worker, rule=EMPLOYMENT_RULE)
+        # while the consent lets her see the employment office's data, the alert counts
+        assert by_alerts("-alertas") == ["Cano", "Alonso", "Bermejo"]
+        ConsentRevocationFactory(consent=consent)
+    else:
+        enrol(alonso, employment_office)
+        alert(alonso, employment_office, rule=SOCIAL_RULES[0])
+    assert by_alerts("-alertas") == ["Cano", "Bermejo", "Alonso"]
+    assert by_alerts("alertas") == ["Alonso", "Bermejo", "Cano"]
+
+
+def test_sorting_by_a_count_is_paginated_in_sql_with_stable_pages(
+    client_for, social_worker, social_services_centre, attended, alert, fake_coordination
+):
+    people = [
+        attended(last_name_1="Igual", last_name_2="Igual", first_name="Ana")
+        for _ in range(selectors.PAGE_SIZE + 4)
+    ]
+    alert(people[3], social_services_centre, social_worker)
+    client = client_for(social_worker)
+    with CaptureQueriesContext(connection) as ctx:
+        first = client.get(HOME, {"orden": "-alertas"})
+    # one SELECT sorts and cuts the page; no query reads the whole caseload into Python
+    [page_select] = [q["sql"] for q in ctx.captured_queries if "->>" in q["sql"]]
+    assert f"LIMIT {selectors.PAGE_SIZE}" in page_select and "ORDER BY" in page_select
+    second = client.get(HOME, {"orden": "-alertas", "page": 2})
+    others = sorted((p.pk for p in people if p is not people[3]), reverse=True)
+    assert listed(first) + listed(second) == [people[3].pk, *others]  # ties: the id, descending
+    assert len(listed(first)) == selectors.PAGE_SIZE
+    assert 'href="/espacio/?orden=-alertas&amp;page=2"' in first.content.decode()
+
+
+def test_htmx_sorting_by_alerts_gets_only_the_table(client_for, social_worker, four):
+    response = client_for(social_worker).get(HOME, {"orden": "alertas"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "<html" not in body and "<table" in body
+    assert (
+        '<th scope="col" aria-sort="ascending"><a href="/espacio/?orden=-alertas" '
+        'hx-get="/espacio/?orden=-alertas" hx-target="#caseload" hx-push-url="true">'
+    ) in body
+
+
+def test_without_the_apps_there_is_no_sorting_by_their_counts(
+    client_for, social_worker, attended, no_optional_apps
+):
+    attended(last_name_1="Alonso")
+    for orden in ("alertas", "-derivaciones"):
+        response = client_for(social_worker).get(HOME, {"orden": orden})
+        assert response.context["caseload"].sort == "apellidos"
+    assert "orden=consentimiento" in response.content.decode()  # this one needs no other app
+
+
+def test_a_consent_in_force_without_its_signed_form_is_marked(
+    client_for, social_worker, social_services_centre, employment_office, attended, no_optional_apps
+):
+    """Only consents the viewer's organisation recorded (it is the one that can attach the form)."""
+    today = timezone.localdate()
+    ours = {"recorded_by_org": social_services_centre}
+    unsigned = attended(last_name_1="Alonso")
+    ConsentFactory(person=unsigned, **ours)
+    signed = attended(last_name_1="Bermejo")
+    ConsentFactory(person=signed, document="consents/firmado.pdf", document_sha256="0" * 64,
+                   document_content_type="application/pdf", **ours)
+    theirs = attended(last_name_1="Cano")
+    ConsentFactory(person=theirs, recorded_by_org=employment_office)
+    revoked = attended(last_name_1="Duque")
+    ConsentRevocationFactory(consent=ConsentFactory(person=revoked, **ours))
+    expired = attended(last_name_1="Esteban")
+    ConsentFactory(
+        person=expired,
+        given_on=today - dt.timedelta(days=90),
+        valid_from=today - dt.timedelta(days=90),
+        valid_until=today - dt.timedelta(days=1),
+        **ours,
+    )
+    expiring = attended(last_name_1="Fuentes")
+    ConsentFactory(person=expiring, valid_until=today + dt.timedelta(days=3), **ours)
+    response = client_for(social_worker).get(HOME)
+    rows = response.context["caseload"].rows
+    marked = {row.person.last_name_1: row.consent_without_form for row in rows}
+    assert marked == {"Alonso": True, "Bermejo": False, "Cano": False, "Duque": False,
+                      "Esteban": False, "Fuentes": True}
+    body = response.content.decode()
+    assert body.count("Sin documento firmado") == 2
+    assert (
+        f'1, caduca el {(today + dt.timedelta(days=3)):%d/%m/%Y}</span><br>'
+        '<span class="warning consent-without-form">Sin documento firmado</span>'
+    ) in body
 
 
 @pytest.mark.parametrize("persona", ["social_worker", "employment_counsellor"])
