@@ -23,6 +23,7 @@ import html
 import random
 import re
 
+import factory.random
 import pytest
 from django.urls import reverse
 
@@ -174,9 +175,15 @@ def test_scattered_small_counts_over_organisations_months_and_alert_rules_stay_h
     referred and alerted once (alert rules as an extra breakdown). With these seeds, hiding a
     second cell in every relation was not enough: several relations together pinned a hidden
     cell (an ESF+ cell of one woman; an organisation's month), which the audit of
-    ``pilots.sdc`` now finds and breaks."""
+    ``pilots.sdc`` now finds and breaks.
+
+    The whole world comes from the seed, the persons' ages (drawn by the factories) too, so
+    that it does not depend on the tests that ran before. The last check (chains of relations
+    narrowing a hidden cell) is not a guarantee of ``pilots.sdc`` (decision 0012): of twenty
+    worlds drawn from other factory seeds, one left a hidden cell known to be 5 to 8."""
     from diagnostics.models import Alert, AlertDelivery, AlertRule
 
+    factory.random.reseed_random(seed)
     rng = random.Random(seed)
     pilot.start_date, pilot.end_date = dt.date(2026, 1, 1), dt.date(2026, 6, 30)
     pilot.save()
