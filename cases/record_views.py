@@ -29,11 +29,13 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied, Validati
 from django.db import connection, models
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from consent.models import Consent, ConsentRevocation, ConsentState
 from consent.purposes import Purpose
@@ -388,6 +390,11 @@ class RecordPage:
         return _date_text(self.person.get("birth_date")) if self.person.get("birth_date") else "—"
 
     @property
+    def minors_text(self) -> str:
+        n = self.minors or 0
+        return ngettext("Hay %(n)s menor en el hogar.", "Hay %(n)s menores en el hogar.", n) % {"n": n}
+
+    @property
     def document_text(self) -> str:
         kind = dict(Person.DocumentType.choices).get(self.person.get("document_type"), "")
         number = self.person.get("document_number") or ""
@@ -707,15 +714,27 @@ def _record_context(request, person_id: int, *, channel: str = Channel.WEB) -> d
                                      request_id=_request_id(request), keep=recording_actions(viewer))
     page = record_page(record=record, viewer=viewer, person_id=person_id, may_write=viewer.role in WRITER_ROLES,
                        with_consents=channel == Channel.WEB)
+    from consent.views import CONSENT_WRITERS
+
     return {"record": record, "page": page, "purpose": purpose, "purposes": person_purposes(),
-            "purpose_label": str(Purpose(purpose).label), "person_id": person_id, "ns": space_of(request)}
+            "purpose_label": str(Purpose(purpose).label), "person_id": person_id, "ns": space_of(request),
+            # the consents this organisation recorded without their signed form: it attaches them
+            "attaches_forms_of": viewer.organisation_id if viewer.role in CONSENT_WRITERS and not record.break_glass
+            else None}
+
+
+def _record_body(request, context: dict) -> str:
+    """The record body, rendered by the Jinja2 engine (decision 0013)."""
+    body = engines["jinja2"].get_template("record/body.html").render(context, request)
+    return mark_safe(body)  # noqa: S308 - Jinja2 escaped every value (autoescape on)
 
 
 def _render_record(request, template: str, person_id: int):
     context = _record_context(request, person_id)
+    body = _record_body(request, context)
     if request.htmx and request.htmx.target == "record-body":
-        return render(request, "cases/_record_body.html", context)
-    return render(request, template, context)
+        return HttpResponse(body)
+    return render(request, template, {**context, "record_body": body})
 
 
 @role_required(*STAFF_ROLES)

@@ -113,6 +113,18 @@ TEMPLATES = [
             ],
         },
     },
+    # The record body only (templates/jinja2/record/), rendered by cases.record_views: Django's
+    # engine cost most of the page's Python time there (decision 0013).
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "ris.jinja2.environment",
+            "autoescape": True,
+            "context_processors": ["ris.accounts.context_processors.areas"],
+        },
+    },
 ]
 
 DATABASES = {
@@ -122,6 +134,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Parameters bound on the server, and statements a connection runs repeatedly prepared once:
+# PostgreSQL then plans each of them once per connection, not on every request (decision 0013).
+# Behind a transaction-pooling proxy (PgBouncer < 1.21) set DB_PREPARE_THRESHOLD=0 to turn
+# preparation off (DB_SERVER_SIDE_BINDING=0 goes back to values inlined by the client).
+DATABASES["default"].setdefault("OPTIONS", {}).update({
+    "server_side_binding": env_bool("DB_SERVER_SIDE_BINDING", True),
+    "prepare_threshold": env_int("DB_PREPARE_THRESHOLD", 5) or None,
+})
 # Two test runs against the same server (say, a benchmark beside the suite) need two
 # test databases: TEST_DATABASE_NAME names this run's.
 if env_str("TEST_DATABASE_NAME", ""):

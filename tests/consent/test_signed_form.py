@@ -287,3 +287,48 @@ def test_the_database_lets_a_missing_form_be_filled_in_once(unsigned):
         rows.delete()
     assert rows.get().document.name == "consents/x.pdf"
 
+
+# --- On the person's record, in the workspace and in the portal ----------------------------------
+
+
+def _consent_card(html: str, consent: Consent) -> str:
+    start = html.index(f'id="consentimiento-{consent.pk}"')
+    return html[start:html.index("</article>", start)]
+
+
+def test_the_record_marks_the_missing_form_and_only_the_recorder_gets_the_link(
+    client_for, social_worker, employment_counsellor, coordinator, unsigned,
+):
+    record = f"/espacio/personas/{unsigned.person_id}/"
+    card = _consent_card(client_for(social_worker).get(record).content.decode(), unsigned)
+    assert "Sin documento firmado" in card
+    assert f'href="{url(unsigned, "documento/adjuntar/")}"' in card
+    # the employment office attends the person and reads the consent, but did not record it
+    card = _consent_card(client_for(employment_counsellor).get(record).content.decode(), unsigned)
+    assert "Sin documento firmado" in card and "documento/adjuntar/" not in card
+    # the centre's coordinator does not record consents: no link to a page that would refuse
+    card = _consent_card(client_for(coordinator).get(record).content.decode(), unsigned)
+    assert "Sin documento firmado" in card and "documento/adjuntar/" not in card
+
+
+def test_once_attached_the_record_links_the_form_instead(client_for, social_worker, unsigned):
+    client = client_for(social_worker)
+    assert attach(client, unsigned).status_code == 302
+    card = _consent_card(client.get(f"/espacio/personas/{unsigned.person_id}/").content.decode(), unsigned)
+    assert "Sin documento firmado" not in card and "documento/adjuntar/" not in card
+    assert f'href="{url(unsigned, "documento/")}"' in card
+
+
+def test_the_ngo_attaches_the_form_of_its_consent_in_the_portal(client_for, ngo_technician, ngo, person):
+    enrol(person, ngo)
+    consent = ConsentFactory(person=person, recorded_by=ngo_technician, recorded_by_org=ngo)
+    client = client_for(ngo_technician)
+    portal = f"/portal/personas/{person.pk}/consentimientos/{consent.pk}/documento/adjuntar/"
+    card = _consent_card(client.get(f"/portal/personas/{person.pk}/").content.decode(), consent)
+    assert "Sin documento firmado" in card and f'href="{portal}"' in card
+    response = client.post(portal, {"document": SimpleUploadedFile("firmado.pdf", PDF)})
+    assert response.status_code == 302 and response["Location"].startswith(f"/portal/personas/{person.pk}/")
+    stored = Consent.objects.get(pk=consent.pk)
+    assert stored.document and stored.document_added_by == ngo_technician
+    # the workspace route is not the portal's: staff routes do not answer NGO staff
+    assert client.get(url(consent, "documento/adjuntar/")).status_code == 404

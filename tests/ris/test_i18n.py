@@ -363,8 +363,14 @@ def test_record_page_in_english_shows_translated_category_labels(
     assert "VALOR-EXCLUSION" in html and "812.34" not in html
     for code in ("exclusion_social", "prestaciones_estatales"):
         assert BY_CODE[code].source_label not in html  # the Spanish label does not leak
+    # the record body's own strings (its template is Jinja2) follow the language too, and
+    # switching language does not keep the other language's translations
+    assert '<h2 id="ficha-title">Basic details</h2>' in html
+    assert '<h2 id="documentos-title">Attached documents</h2>' in html
+    assert "Ficha básica" not in html
 
     # …and the same categories are in Spanish again when the user switches back.
     choose_language(client, "es", next_url=url)
     html = _html(client.get(url, {"finalidad": Purpose.FOLLOW_UP.value}))
     assert "Situación de exclusión social <small>· Servicios sociales</small>" in html
+    assert '<h2 id="ficha-title">Ficha básica</h2>' in html and "Basic details" not in html
