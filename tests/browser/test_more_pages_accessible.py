@@ -20,6 +20,7 @@ from tests.coordination.builders import (
     give_consent,
     make_action,
     make_conference,
+    make_goal,
     make_plan,
     make_resource,
 )
@@ -63,7 +64,13 @@ def world():
     HouseholdMemberFactory(household=household, person=child, relationship="child")
     consent = give_consent(person, organisations=(office,), purposes=("seguimiento", "derivacion"))
     plan = make_plan(person, centre, social, participants=(office,))
-    make_action(plan, centre, social, category="exclusion_social", description="Acompañamiento social")
+    goal = make_goal(plan, centre, social, category="exclusion_social", description="Estabilizar la vivienda")
+    action = make_action(plan, centre, social, category="exclusion_social", description="Acompañamiento social",
+                         goal=goal)
+    make_action(plan, centre, social, category="exclusion_social", description="Taller de habilidades")
+    # recorded by the centre without its signed form: the page to attach it
+    unsigned = give_consent(person, services=("social",), purposes=("seguimiento",), recorded_by=social,
+                            recorded_by_org=centre)
     conference = make_conference(centre, social)
     add_agreement(add_case(conference, person, centre, social), centre, social, "Revisar la vivienda")
     make_resource(centre)
@@ -71,7 +78,8 @@ def world():
                                    person_id=person.pk, category="salud", level="full",
                                    purpose="seguimiento", basis="consent:1")])
     return {"social": social, "coordinator": coordinator, "dpo": dpo, "person": person,
-            "consent": consent, "conference": conference}
+            "consent": consent, "conference": conference, "plan": plan, "action": action,
+            "unsigned": unsigned}
 
 
 def pages_of(world) -> dict[str, list[str]]:
@@ -83,6 +91,9 @@ def pages_of(world) -> dict[str, list[str]]:
             f"/espacio/personas/{p}/unidad-convivencia/",
             f"/espacio/personas/{p}/unidad-convivencia/economia/",
             f"/espacio/personas/{p}/itinerarios/",
+            f"/espacio/itinerarios/{world['plan'].pk}/",
+            f"/espacio/itinerarios/acciones/{world['action'].pk}/",
+            f"/espacio/personas/{p}/consentimientos/{world['unsigned'].pk}/documento/adjuntar/",
             f"/espacio/personas/{p}/consentimientos/{world['consent'].pk}/alcance/",
             f"/espacio/personas/{p}/derivar/",
             "/espacio/derivaciones/",
