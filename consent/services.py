@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.merge import surviving_id
 from cases.models import Person
 from ris.accounts.viewer import Viewer
 from ris.uploads import CheckedUpload, check_upload
@@ -111,7 +112,9 @@ def consent_attach_document(*, viewer: Viewer, consent: Consent, document) -> Co
     consent = Consent.objects.select_for_update().select_related("person").get(pk=consent.pk)
     if consent.recorded_by_org_id != viewer.organisation_id:
         raise PermissionDenied
-    _ensure_attends(viewer, consent.person)
+    # a merged record's consent stays on it: the organisation attends the record it was merged into
+    if not organisation_attends(viewer.organisation_id, surviving_id(consent.person_id)):
+        raise PermissionDenied
     if consent.document:
         raise ValidationError(
             {"document": _("Este consentimiento ya tiene su documento firmado: no se puede sustituir.")},
@@ -157,7 +160,9 @@ def document_download_logged(
 @transaction.atomic
 def consent_revoke(*, viewer: Viewer, consent: Consent, channel: str, reason: str = "") -> ConsentRevocation:
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
-    _ensure_attends(viewer, consent.person)
+    # a merged record's consent stays on it: the organisation attends the record it was merged into
+    if not organisation_attends(viewer.organisation_id, surviving_id(consent.person_id)):
+        raise PermissionDenied
     _ensure_transition(consent, "revoke")
     revocation = ConsentRevocation.objects.create(
         consent=consent, revoked_by_id=viewer.user_id, channel=channel, reason=reason, revoked_at=timezone.now(),
