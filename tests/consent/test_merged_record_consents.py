@@ -26,15 +26,23 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def test_the_form_of_a_merged_records_consent_is_attached_from_the_surviving_record(
-    client_for, social_worker, social_services_centre, administrator,
-):
+@pytest.fixture
+def merged_world(social_worker, social_services_centre, administrator):
+    """Two records of one person, both attended by the centre, the second merged into the first;
+    the centre had recorded a consent (without its signed form) on the second."""
     surviving, merged = PersonFactory(), PersonFactory()
     enrol(surviving, social_services_centre)
     enrol(merged, social_services_centre)
     consent = ConsentFactory(person=merged, recorded_by=social_worker, recorded_by_org=social_services_centre)
     admin = Viewer.from_membership(administrator.memberships.select_related("organisation").get())
     person_merge(viewer=admin, surviving_id=surviving.pk, merged_id=merged.pk, reason="Duplicado")
+    return surviving, consent
+
+
+def test_the_form_of_a_merged_records_consent_is_attached_from_the_surviving_record(
+    client_for, social_worker, merged_world,
+):
+    surviving, consent = merged_world
 
     client = client_for(social_worker)
     record = client.get(f"/espacio/personas/{surviving.pk}/").content.decode()
@@ -47,15 +55,10 @@ def test_the_form_of_a_merged_records_consent_is_attached_from_the_surviving_rec
 
 
 def test_a_merged_records_consent_is_revoked_from_the_surviving_record(
-    client_for, social_worker, social_services_centre, administrator,
+    client_for, social_worker, merged_world,
 ):
     """The record lists the merged record's consent with "Revocar": the revocation works there."""
-    surviving, merged = PersonFactory(), PersonFactory()
-    enrol(surviving, social_services_centre)
-    enrol(merged, social_services_centre)
-    consent = ConsentFactory(person=merged, recorded_by=social_worker, recorded_by_org=social_services_centre)
-    admin = Viewer.from_membership(administrator.memberships.select_related("organisation").get())
-    person_merge(viewer=admin, surviving_id=surviving.pk, merged_id=merged.pk, reason="Duplicado")
+    surviving, consent = merged_world
 
     client = client_for(social_worker)
     revoke = f"/espacio/personas/{surviving.pk}/consentimientos/{consent.pk}/revocar/"
