@@ -257,6 +257,9 @@ def member_register(*, viewer: Viewer, person_id: int, household_id: int, versio
     if birth_date is not None and start_date < birth_date:
         raise ValidationError({"start_date": before_birth_message()})
     living = _living_person_ids(household_id, today)
+    # the new member lives here: the household's address is theirs (the form asks for none)
+    person_data = {"address_line": household.address_line, "municipality_id": household.municipality_id,
+                   **person_data}
     member_person = person_register(viewer=viewer, data=person_data)  # queues the new person's evaluation
     member = HouseholdMember(household=household, person=member_person, relationship=relationship,
                              start_date=start_date)

@@ -158,6 +158,8 @@ def test_a_baby_without_document_is_registered_and_added_to_the_household(
     baby = new_persons().get()
     assert (baby.last_name_1, baby.last_name_2, baby.birth_date, baby.sex) == ("Marín", "Sáez", BABY_BORN, "F")
     assert (baby.document_type, baby.document_number, baby.no_document_reason) == ("none", "", "minor")
+    assert (baby.address_line, baby.municipality_id) == (household.address_line, household.municipality_id)
+    assert baby.address_line == "Calle Mayor 3"  # she lives at the household's address
     # registered as registration registers: the organisation attends her, the worker is her reference
     assert organisation_attends(social_services_centre.pk, baby.pk)
     assert ReferenceProfessional.objects.get(person=baby).professional_id == social_worker.pk
