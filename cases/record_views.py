@@ -714,13 +714,12 @@ def _record_context(request, person_id: int, *, channel: str = Channel.WEB) -> d
                                      request_id=_request_id(request), keep=recording_actions(viewer))
     page = record_page(record=record, viewer=viewer, person_id=person_id, may_write=viewer.role in WRITER_ROLES,
                        with_consents=channel == Channel.WEB)
-    from consent.views import CONSENT_WRITERS
+    from consent.views import attaching_organisation
 
     return {"record": record, "page": page, "purpose": purpose, "purposes": person_purposes(),
             "purpose_label": str(Purpose(purpose).label), "person_id": person_id, "ns": space_of(request),
             # the consents this organisation recorded without their signed form: it attaches them
-            "attaches_forms_of": viewer.organisation_id if viewer.role in CONSENT_WRITERS and not record.break_glass
-            else None}
+            "attaches_forms_of": None if record.break_glass else attaching_organisation(viewer)}
 
 
 def _record_body(request, context: dict) -> str:

@@ -41,6 +41,13 @@ def _ensure_attends(viewer: Viewer, person: Person) -> None:
         raise PermissionDenied
 
 
+def _ensure_attends_record_of(viewer: Viewer, consent: Consent) -> None:
+    """For acting on an existing consent: a merged record's consents stay on it, and the
+    organisation attends the record it was merged into (the merge moved its enrolment there)."""
+    if not organisation_attends(viewer.organisation_id, surviving_id(consent.person_id)):
+        raise PermissionDenied
+
+
 def _ensure_transition(consent: Consent, action: str) -> None:
     from .models import ConsentState
 
@@ -100,8 +107,8 @@ def checked_document(document) -> CheckedUpload:
         raise ValidationError({"document": exc.messages}) from exc
 
 
-#: The stored file's extension, from the type its content was checked to be.
-_EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
+#: A signed form's file extension, from the type its content was checked to be.
+DOCUMENT_EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 
 
 @transaction.atomic
@@ -109,12 +116,10 @@ def consent_attach_document(*, viewer: Viewer, consent: Consent, document) -> Co
     """Attach the signed form of a consent recorded without it: by the organisation that
     recorded it, while it attends the person, once (a form on file is never replaced). Whatever
     the consent's state: the form proves what was signed, even after a revocation."""
-    consent = Consent.objects.select_for_update().select_related("person").get(pk=consent.pk)
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.recorded_by_org_id != viewer.organisation_id:
         raise PermissionDenied
-    # a merged record's consent stays on it: the organisation attends the record it was merged into
-    if not organisation_attends(viewer.organisation_id, surviving_id(consent.person_id)):
-        raise PermissionDenied
+    _ensure_attends_record_of(viewer, consent)
     if consent.document:
         raise ValidationError(
             {"document": _("Este consentimiento ya tiene su documento firmado: no se puede sustituir.")},
@@ -122,25 +127,16 @@ def consent_attach_document(*, viewer: Viewer, consent: Consent, document) -> Co
         )
     checked = checked_document(document)
     # The stored name says nothing about the person.
-    consent.document.save(f"{uuid.uuid4().hex}{_EXTENSIONS[checked.content_type]}", document, save=False)
-    added_at = timezone.now()
-    try:
-        updated = Consent.objects.filter(pk=consent.pk, document="").update(
-            document=consent.document.name, document_sha256=checked.sha256,
-            document_content_type=checked.content_type, document_added_at=added_at,
-            document_added_by_id=viewer.user_id,
-        )
-    except Exception:
-        consent.document.delete(save=False)
-        raise
-    if not updated:  # cannot happen under the row lock; never leave a file nobody points to
-        consent.document.delete(save=False)
-        raise ValidationError(
-            {"document": _("Este consentimiento ya tiene su documento firmado: no se puede sustituir.")},
-            code="has_document",
-        )
+    consent.document.save(f"{uuid.uuid4().hex}.{DOCUMENT_EXTENSIONS[checked.content_type]}", document,
+                          save=False)
     consent.document_sha256, consent.document_content_type = checked.sha256, checked.content_type
-    consent.document_added_at, consent.document_added_by_id = added_at, viewer.user_id
+    consent.document_added_at, consent.document_added_by_id = timezone.now(), viewer.user_id
+    try:  # the one UPDATE the table's trigger admits: the empty document columns filled in
+        consent.save(update_fields=["document", "document_sha256", "document_content_type",
+                                    "document_added_at", "document_added_by"])
+    except Exception:
+        consent.document.delete(save=False)  # never leave a file nobody points to
+        raise
     return consent
 
 
@@ -160,9 +156,7 @@ def document_download_logged(
 @transaction.atomic
 def consent_revoke(*, viewer: Viewer, consent: Consent, channel: str, reason: str = "") -> ConsentRevocation:
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
-    # a merged record's consent stays on it: the organisation attends the record it was merged into
-    if not organisation_attends(viewer.organisation_id, surviving_id(consent.person_id)):
-        raise PermissionDenied
+    _ensure_attends_record_of(viewer, consent)
     _ensure_transition(consent, "revoke")
     revocation = ConsentRevocation.objects.create(
         consent=consent, revoked_by_id=viewer.user_id, channel=channel, reason=reason, revoked_at=timezone.now(),

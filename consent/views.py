@@ -23,7 +23,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cases.merge import absorbed_q
@@ -281,8 +281,7 @@ def consent_document(request, person_id: int, consent_id: int):
     consent = _consent_of(person_id, consent_id)
     if not consent.document:
         raise Http404
-    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}.get(
-        consent.document_content_type, "bin")
+    extension = services.DOCUMENT_EXTENSIONS.get(consent.document_content_type, "bin")
     try:
         handle = consent.document.open("rb")
     except FileNotFoundError:
@@ -300,18 +299,17 @@ def consent_document(request, person_id: int, consent_id: int):
     return response
 
 
+def attaching_organisation(viewer) -> int | None:
+    """The organisation whose consents recorded without their signed form this viewer may
+    complete (``consent_attach_document``): their own, when their role records consents."""
+    return viewer.organisation_id if viewer.role in CONSENT_WRITERS else None
+
+
 def _attach_url(request, person_id: int, consent: Consent) -> str | None:
-    """Where to attach the consent's missing signed form: for the organisation that recorded it,
-    in a space that offers the page; otherwise ``None``."""
-    viewer = request.viewer
-    if consent.document or consent.recorded_by_org_id != viewer.organisation_id:
+    """Where to attach the consent's missing signed form, for the organisation that recorded it."""
+    if consent.document or consent.recorded_by_org_id != attaching_organisation(request.viewer):
         return None
-    if viewer.role not in CONSENT_WRITERS:
-        return None
-    try:
-        return reverse(f"{space_of(request)}:consent_attach_document", args=[person_id, consent.pk])
-    except NoReverseMatch:
-        return None
+    return reverse(f"{space_of(request)}:consent_attach_document", args=[person_id, consent.pk])
 
 
 @role_required(*CONSENT_WRITERS)

@@ -332,3 +332,36 @@ def test_the_ngo_attaches_the_form_of_its_consent_in_the_portal(client_for, ngo_
     assert stored.document and stored.document_added_by == ngo_technician
     # the workspace route is not the portal's: staff routes do not answer NGO staff
     assert client.get(url(consent, "documento/adjuntar/")).status_code == 404
+
+
+def test_an_unknown_or_another_persons_consent_is_a_404_like_a_missing_one(client_for, social_worker, unsigned,
+                                                                            social_services_centre):
+    client = client_for(social_worker)
+    other = PersonFactory()
+    enrol(other, social_services_centre)
+    for path in (f"/espacio/personas/{unsigned.person_id}/consentimientos/999999/documento/adjuntar/",
+                 f"/espacio/personas/{other.pk}/consentimientos/{unsigned.pk}/documento/adjuntar/"):
+        assert client.get(path).status_code == 404
+        assert client.post(path, {"document": SimpleUploadedFile("firmado.pdf", PDF)}).status_code == 404
+    assert not Consent.objects.get(pk=unsigned.pk).document
+
+
+def test_the_attach_page_costs_the_same_whatever_the_person_holds(
+    client_for, social_worker, social_services_centre, unsigned,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(social_worker)
+
+    def queries(path: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    pages = [url(unsigned, "documento/adjuntar/"), url(unsigned, "alcance/")]
+    few = [queries(path) for path in pages]
+    for _ in range(15):  # more consents, also without their form, on the same person
+        ConsentFactory(person=unsigned.person, recorded_by=social_worker, recorded_by_org=social_services_centre)
+    assert [queries(path) for path in pages] == few
+    assert few[0] <= 12
