@@ -48,8 +48,7 @@ from .household_forms import (
 from .identity import DOCUMENT_REFUSED
 from .models import HouseholdMember, Person
 from .record_views import WRITER_ROLES, _apply_errors, _request_id, attended_person, own_space
-from .search import check_identity
-from .selectors import likely_duplicates
+from .screening import screen_registration
 
 NS = "workspace"
 #: Form prefixes of the composition page: add a person attended, add one with no DNI/NIE, end one.
@@ -263,12 +262,6 @@ def _chosen_person_id(request) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
 
-def _seen_ids(request) -> set[int]:
-    """The likely duplicates the page showed when the user ticked "no es ninguna de estas personas"."""
-    values = (x.strip() for x in request.POST.get(f"{REGISTER}-duplicates_seen", "").split(","))
-    return {int(x) for x in values if x.isascii() and x.isdigit()}
-
-
 def chosen_mismatch_message() -> str:
     """The answer to "add this person instead" for anyone not (or no longer) offered: the same for any id."""
     return _("La persona que escogió no coincide con los datos escritos. Revise las personas que se muestran "
@@ -324,46 +317,37 @@ def household_member_register(request, person_id: int):
     data = form.person_data()
     chosen = _chosen_person_id(request)
 
-    if data["document_number"]:  # a passport: one document, one record, looked for in the whole system
-        found = check_identity(viewer=viewer, document=data["document_number"], birth_date=data["birth_date"],
-                               context="registration", request_id=_request_id(request))
-        if found.attended_id is not None:  # in the caseload: the viewer sees its basic sheet
-            attended = Person.objects.only(
-                "id", "first_name", "last_name_1", "last_name_2", "birth_date", "document_type", "document_number",
-            ).get(pk=found.attended_id)
-            if chosen == attended.pk:
-                return _add_existing(request, person, composition, form, attended)
-            if chosen is not None:
-                form.add_error(None, chosen_mismatch_message())
-            return again({"kind": "document", "candidates": [attended]})
-        if found.elsewhere_id is not None:  # "ya consta", and the link request: nothing else (decision 0008)
-            return again({"elsewhere": True, "link_document": data["document_number"],
-                          "link_birth_date": data["birth_date"]})
-        if found.refused:  # someone else's document: the answer does not say so
-            form.add_error("document_number", DOCUMENT_REFUSED)
-            return again()
+    # a passport is looked for in the whole system; similar names in the caseload only (registration's checks)
+    screening = screen_registration(viewer=viewer, data=data, post=request.POST, request_id=_request_id(request),
+                                    prefix=REGISTER)
+    if screening.attended_id is not None:  # in the caseload: the viewer sees its basic sheet
+        attended = Person.objects.only(
+            "id", "first_name", "last_name_1", "last_name_2", "birth_date", "document_type", "document_number",
+        ).get(pk=screening.attended_id)
+        if chosen == attended.pk:
+            return _add_existing(request, person, composition, form, attended)
+        if chosen is not None:
+            form.add_error(None, chosen_mismatch_message())
+        return again({"kind": "document", "candidates": [attended]})
+    if screening.elsewhere:  # "ya consta", and the link request: nothing else (decision 0008)
+        return again({"elsewhere": True, "link_document": data["document_number"],
+                      "link_birth_date": data["birth_date"]})
+    if screening.refused:  # someone else's document: the answer does not say so
+        form.add_error("document_number", DOCUMENT_REFUSED)
+        return again()
 
-    duplicates = likely_duplicates(
-        organisation_id=viewer.organisation_id, first_name=data["first_name"], last_name_1=data["last_name_1"],
-        last_name_2=data["last_name_2"], birth_date=data["birth_date"],
-    )
+    duplicates = screening.duplicates
     shown = {"kind": "similar", "candidates": duplicates, "duplicates": bool(duplicates),
-             "seen": ",".join(str(p.pk) for p in duplicates), "confirm": ConfirmNewPersonForm(prefix=REGISTER)}
+             "seen": screening.duplicates_seen, "confirm": screening.confirm}
     if chosen is not None:
         match = next((p for p in duplicates if p.pk == chosen), None)
         if match is not None:
             return _add_existing(request, person, composition, form, match)
         # not (or no longer) one of the likely duplicates of what is typed: the same answer for any id
         form.add_error(None, chosen_mismatch_message())
+        return again({**shown, "confirm": ConfirmNewPersonForm(prefix=REGISTER)})
+    if not screening.may_create:
         return again(shown)
-    if duplicates:
-        confirm = ConfirmNewPersonForm(request.POST if f"{REGISTER}-confirm_new" in request.POST else None,
-                                       prefix=REGISTER)
-        all_seen = {p.pk for p in duplicates} <= _seen_ids(request)
-        if not (confirm.is_bound and confirm.is_valid() and all_seen):
-            if confirm.is_bound and confirm.is_valid() and not all_seen:
-                confirm = ConfirmNewPersonForm(prefix=REGISTER)  # new similar persons appeared: look at them first
-            return again({**shown, "confirm": confirm})
 
     cleaned = form.cleaned_data
     try:

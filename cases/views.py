@@ -19,10 +19,11 @@ from ris.accounts.access import role_required
 from ris.accounts.models import Role
 
 from . import selectors
-from .forms import ConfirmNewPersonForm, MergeForm, PersonRegistrationForm, SearchForm
+from .forms import MergeForm, PersonRegistrationForm, SearchForm
 from .identity import DOCUMENT_REFUSED
 from .merge import MergeRefused
 from .merge import person_merge as merge_records
+from .screening import screen_registration
 from .search import check_identity, parse_query, search_caseload
 
 STAFF_ROLES = (Role.SOCIAL_WORKER, Role.EMPLOYMENT_COUNSELLOR, Role.COORDINATOR)
@@ -110,48 +111,20 @@ def person_register(request):
         return render(request, "cases/person_register.html", context)
 
     data = form.person_data()
-    if data["document_number"]:
-        found = check_identity(
-            viewer=viewer,
-            document=data["document_number"],
-            birth_date=data["birth_date"],
-            context="registration",
-            request_id=_request_id(request),
-        )
-        if found.attended_id is not None:
-            context["attended_person_id"] = found.attended_id
-            return render(request, "cases/person_register.html", context)
-        if found.elsewhere_id is not None:
-            context.update(
-                exists_elsewhere=True, **_link_context(data["document_number"], data["birth_date"])
-            )
-            return render(request, "cases/person_register.html", context)
-        if found.refused:  # someone else's document: the answer does not say so (decision 0008)
-            form.add_error("document_number", DOCUMENT_REFUSED)
-            return render(request, "cases/person_register.html", context)
-
-    duplicates = selectors.likely_duplicates(
-        organisation_id=viewer.organisation_id,
-        first_name=data["first_name"],
-        last_name_1=data["last_name_1"],
-        last_name_2=data["last_name_2"],
-        birth_date=data["birth_date"],
-    )
-    seen = {
-        int(x) for x in request.POST.get("duplicates_seen", "").split(",") if x.strip().isdigit()
-    }
-    if duplicates:
-        confirm = ConfirmNewPersonForm(request.POST if "confirm_new" in request.POST else None)
-        all_seen = {p.pk for p in duplicates} <= seen
-        if not (confirm.is_bound and confirm.is_valid() and all_seen):
-            if confirm.is_bound and confirm.is_valid() and not all_seen:
-                confirm = ConfirmNewPersonForm()  # new similar persons appeared: look at them first
-            context.update(
-                duplicates=duplicates,
-                confirm=confirm,
-                duplicates_seen=",".join(str(p.pk) for p in duplicates),
-            )
-            return render(request, "cases/person_register.html", context)
+    screening = screen_registration(viewer=viewer, data=data, post=request.POST, request_id=_request_id(request))
+    if screening.attended_id is not None:
+        context["attended_person_id"] = screening.attended_id
+        return render(request, "cases/person_register.html", context)
+    if screening.elsewhere:
+        context.update(exists_elsewhere=True, **_link_context(data["document_number"], data["birth_date"]))
+        return render(request, "cases/person_register.html", context)
+    if screening.refused:  # someone else's document: the answer does not say so (decision 0008)
+        form.add_error("document_number", DOCUMENT_REFUSED)
+        return render(request, "cases/person_register.html", context)
+    if not screening.may_create:
+        context.update(duplicates=screening.duplicates, confirm=screening.confirm,
+                       duplicates_seen=screening.duplicates_seen)
+        return render(request, "cases/person_register.html", context)
 
     from .services import person_register as register
 
