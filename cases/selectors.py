@@ -248,15 +248,9 @@ def consents_expiring(
     )
 
 
-def consents_without_form(*, today: dt.date) -> models.QuerySet[Consent]:
-    """Consents in force today whose signed form has not been attached yet."""
-    return Consent.objects.filter(
-        valid_from__lte=today,
-        valid_until__gte=today,
-        revocation__isnull=True,
-        superseded_by__isnull=True,
-        document="",
-    )
+def consents_without_form(*, moment: dt.datetime) -> models.QuerySet[Consent]:
+    """Consents in force at ``moment`` whose signed form has not been attached yet."""
+    return Consent.objects.in_force_at(moment).filter(document="")
 
 
 def caseload(
@@ -305,7 +299,7 @@ def caseload(
                 output_field=models.DateField(),
             ),
             consent_without_form=Exists(
-                consents_without_form(today=today).filter(
+                consents_without_form(moment=timezone.now()).filter(
                     person=OuterRef("pk"), recorded_by_org_id=organisation_id
                 )
             ),
